@@ -1,0 +1,142 @@
+// Volume: a thin-provisioned block device of up to 16 TiB, kept in a directory.
+//
+// State (docs/formats/volume.md):
+//   - a sparse data file holding the blocks that are local ("present");
+//   - a present bitmap and a dirty bitmap, one bit per 512 KiB block;
+//   - an optional base BlockMap: the snapshot the volume was created from or last snapshotted
+//     into. A block that is not present reads as its base chunk, fetched from the ChunkStore on
+//     first touch (lazy loading) and then kept locally.
+// Invariant: a block that is not dirty holds exactly its base content (after a clean shutdown).
+// Every write marks its blocks dirty (changed-block tracking), so a snapshot reads only dirty
+// blocks and inherits the rest from the base.
+//
+// Durability (the block-device contract, as NBD and disks give it): Write/WriteZeroes are
+// acknowledged durable once a later Flush() returns. Close() is a clean shutdown. Opening a
+// volume that was not closed cleanly (kill -9, power loss) is detected; the next snapshot then
+// re-reads every present block instead of trusting the dirty map (unclean_open()).
+//
+// Thread-safety: Read, Write, WriteZeroes, Flush, Hydrate and capture calls may run
+// concurrently from many threads at any offsets. Grow and Close must not race other calls.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "env/file_system.h"
+#include "store/block_map.h"
+#include "store/chunk_store.h"
+
+namespace kiln {
+
+class VolumeCapture;
+
+// Receives the content of each block a capture takes. The snapshot layer implements it.
+class CaptureSink {
+ public:
+  virtual ~CaptureSink() = default;
+  // Called exactly once per pending block of the capture, from whichever thread captured it (a
+  // capture worker, or a writer that had to capture the block before overwriting it), possibly
+  // concurrently. `data` is the whole block (kBlockSize bytes, zeros past the volume's end) as
+  // it was at the capture's point in time. Failures are the sink's to record: the capture goes
+  // on and the snapshot layer aborts it.
+  virtual void OnBlockCaptured(uint64_t block, ByteView data) = 0;
+};
+
+struct VolumeStats {
+  uint64_t size = 0;
+  uint64_t blocks = 0;
+  uint64_t present_blocks = 0;
+  uint64_t dirty_blocks = 0;
+  uint64_t base_blocks = 0;          // non-zero blocks of the base map
+  uint64_t base_blocks_missing = 0;  // of those, not yet local (hydration still to do)
+};
+
+class Volume {
+ public:
+  // Creates a new volume in `dir` (which must not exist). With `base` (a snapshot's map and the
+  // path of its durable file), the volume starts as that snapshot and is ready at once: nothing
+  // is copied, the map file is hard-linked. `size` must be >= the base's size and <= 16 TiB.
+  // Without `base`, the volume is all zeros under a new random lineage.
+  struct Base {
+    const BlockMap* map = nullptr;
+    std::string map_path;
+  };
+  static Result<std::unique_ptr<Volume>> Create(FileSystem& fs, ChunkStore& store,
+                                                const std::string& dir, uint64_t size,
+                                                Base base = {});
+  static Result<std::unique_ptr<Volume>> Open(FileSystem& fs, ChunkStore& store,
+                                              const std::string& dir);
+  ~Volume();  // does not Close: dropping an open volume is an unclean shutdown
+
+  uint64_t size() const { return size_.load(); }
+  const LineageId& lineage() const;
+  bool unclean_open() const { return unclean_open_; }
+  // The base map as of now (shared: stays valid while held even if a snapshot replaces it).
+  std::shared_ptr<const BlockMap> base() const;
+
+  Status Read(uint64_t offset, MutableByteView out);
+  Status Write(uint64_t offset, ByteView data);
+  // Makes [offset, offset+len) read as zeros; whole blocks are deallocated (trim).
+  Status WriteZeroes(uint64_t offset, uint64_t len);
+  // Makes every acknowledged write durable.
+  Status Flush();
+  // Grows the volume (EC2 allows enlarging, never shrinking). Not while a capture is active.
+  Status Grow(uint64_t new_size);
+  // Fetches every block of the base that is not yet local, calling `progress(done, total)`
+  // after each; stops early (Aborted) when `progress` returns false. `rate_bytes_per_sec` > 0
+  // paces the fetches (EC2's VolumeInitializationRate); 0 means as fast as possible.
+  Status Hydrate(uint64_t rate_bytes_per_sec,
+                 const std::function<bool(uint64_t done, uint64_t total)>& progress);
+  // Clean shutdown: flush, persist both bitmaps, mark clean. The volume must not be used after.
+  Status Close();
+  VolumeStats Stats() const;
+
+  // Fixes a point in time: every dirty block (every present block after an unclean open)
+  // becomes pending for `sink`, and the dirty map starts afresh. A write to a pending block
+  // first captures the block's old content into `sink`. One capture at a time
+  // (FailedPrecondition otherwise). The returned capture must end with Commit or Abort.
+  Result<std::unique_ptr<VolumeCapture>> BeginCapture(CaptureSink& sink);
+
+ private:
+  friend class VolumeCapture;
+  class Impl;
+  explicit Volume(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::atomic<uint64_t> size_{0};
+  bool unclean_open_ = false;
+};
+
+// A point-in-time capture of a volume, from Volume::BeginCapture. Thread-safe.
+class VolumeCapture {
+ public:
+  ~VolumeCapture();  // aborts if neither committed nor aborted
+
+  // Blocks pending at the point in time, ascending.
+  const std::vector<uint64_t>& blocks() const;
+  uint64_t volume_size() const;
+  // The base map at the point in time: the new snapshot is this plus the captured blocks.
+  const BlockMap& base() const;
+  // Captures `block` (one of blocks()) unless a writer already did; hands it to the sink.
+  Status CaptureBlock(uint64_t block);
+  uint64_t captured() const;
+
+  // Every block has been captured and `new_base` (the new snapshot, durable at `map_path`) now
+  // holds them: it becomes the volume's base. Blocks written since the point in time stay dirty.
+  Status Commit(const BlockMap& new_base, const std::string& map_path);
+  // The capture is dropped: every pending block is dirty again.
+  void Abort();
+
+ private:
+  friend class Volume;
+  struct State;
+  explicit VolumeCapture(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace kiln
