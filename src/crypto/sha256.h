@@ -20,6 +20,8 @@ class Sha256Hasher {
   Sha256Hasher(const Sha256Hasher&) = delete;
   Sha256Hasher& operator=(const Sha256Hasher&) = delete;
   void Update(ByteView data);
+  // The digest of everything Updated since construction or the last Finish; the hasher then
+  // starts over, ready for a new message.
   Digest256 Finish();
 
  private:

@@ -12,14 +12,28 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return s;
 }
 
+namespace {
+// `path` without trailing slashes, except that a path of only slashes stays "/".
+std::string_view StripTrailingSlashes(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+}  // namespace
+
+// Both follow POSIX dirname(3)/basename(3): trailing slashes do not count ("a/b/" -> "a", "b"),
+// and neither do repeated slashes at the split ("a//b" -> "a").
 std::string DirName(std::string_view path) {
+  path = StripTrailingSlashes(path);
   size_t slash = path.rfind('/');
   if (slash == std::string_view::npos) return ".";
+  while (slash > 0 && path[slash - 1] == '/') --slash;
   if (slash == 0) return "/";
   return std::string(path.substr(0, slash));
 }
 
 std::string BaseName(std::string_view path) {
+  path = StripTrailingSlashes(path);
+  if (path == "/") return "/";
   size_t slash = path.rfind('/');
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
@@ -30,7 +44,8 @@ Status CreateDirs(FileSystem& fs, const std::string& path) {
   if (path.empty() || path == "/" || path == ".") return Status::Ok();
   auto info = fs.Stat(path);
   if (info.ok()) {
-    return info->is_dir ? Status::Ok() : AlreadyExistsError(path + " exists and is not a directory");
+    return info->is_dir ? Status::Ok()
+                        : AlreadyExistsError(path + " exists and is not a directory");
   }
   const std::string parent = DirName(path);
   RETURN_IF_ERROR(CreateDirs(fs, parent));

@@ -7,9 +7,21 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace kiln {
 namespace {
+
+// off_t is signed: larger offsets would wrap to negative ones. Checked here so the error is
+// InvalidArgument (the caller's input), as MemFileSystem reports it, not a vague EINVAL.
+Status CheckRange(const std::string& path, uint64_t offset, uint64_t len) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  if (offset > kMax || len > kMax - offset) {
+    return InvalidArgumentError(path + ": offset " + std::to_string(offset) + " + length " +
+                                std::to_string(len) + " is past the largest file size");
+  }
+  return Status::Ok();
+}
 
 class PosixFile : public File {
  public:
@@ -17,6 +29,7 @@ class PosixFile : public File {
   ~PosixFile() override { ::close(fd_); }
 
   Result<size_t> ReadAt(uint64_t offset, MutableByteView out) override {
+    RETURN_IF_ERROR(CheckRange(path_, offset, 0));
     size_t done = 0;
     while (done < out.size()) {
       ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, offset + done);
@@ -31,6 +44,7 @@ class PosixFile : public File {
   }
 
   Status WriteAt(uint64_t offset, ByteView data) override {
+    RETURN_IF_ERROR(CheckRange(path_, offset, data.size()));
     size_t done = 0;
     while (done < data.size()) {
       ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, offset + done);
@@ -38,12 +52,15 @@ class PosixFile : public File {
         if (errno == EINTR) continue;
         return ErrnoError("pwrite " + path_, errno);
       }
+      // pwrite may not return 0 for a non-empty buffer; looping on it would never end.
+      if (n == 0) return IoError("pwrite " + path_ + ": wrote nothing");
       done += static_cast<size_t>(n);
     }
     return Status::Ok();
   }
 
   Status PunchHole(uint64_t offset, uint64_t len) override {
+    RETURN_IF_ERROR(CheckRange(path_, offset, len));
     if (len == 0) return Status::Ok();
     if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
                     static_cast<off_t>(len)) != 0) {
@@ -58,7 +75,9 @@ class PosixFile : public File {
   }
 
   Status Truncate(uint64_t size) override {
-    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return ErrnoError("ftruncate " + path_, errno);
+    RETURN_IF_ERROR(CheckRange(path_, size, 0));
+    if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
+      return ErrnoError("ftruncate " + path_, errno);
     return Status::Ok();
   }
 
@@ -75,22 +94,47 @@ class PosixFile : public File {
   const std::string path_;
 };
 
+// EISDIR if `fd` is a directory, errno if fstat fails, else 0.
+int DirectoryErrno(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return errno;
+  return S_ISDIR(st.st_mode) ? EISDIR : 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<File>> PosixFileSystem::Open(const std::string& path, OpenMode mode) {
   int flags = O_CLOEXEC;
   switch (mode) {
-    case OpenMode::kRead: flags |= O_RDONLY; break;
-    case OpenMode::kReadWrite: flags |= O_RDWR; break;
-    case OpenMode::kCreate: flags |= O_RDWR | O_CREAT; break;
-    case OpenMode::kCreateExclusive: flags |= O_RDWR | O_CREAT | O_EXCL; break;
-    case OpenMode::kTruncate: flags |= O_RDWR | O_CREAT | O_TRUNC; break;
+    case OpenMode::kRead:
+      flags |= O_RDONLY;
+      break;
+    case OpenMode::kReadWrite:
+      flags |= O_RDWR;
+      break;
+    case OpenMode::kCreate:
+      flags |= O_RDWR | O_CREAT;
+      break;
+    case OpenMode::kCreateExclusive:
+      flags |= O_RDWR | O_CREAT | O_EXCL;
+      break;
+    case OpenMode::kTruncate:
+      flags |= O_RDWR | O_CREAT | O_TRUNC;
+      break;
   }
   int fd;
   do {
     fd = ::open(path.c_str(), flags, 0644);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoError("open " + path, errno);
+  if (mode == OpenMode::kRead) {
+    // open(O_RDONLY) accepts a directory (the write modes fail with EISDIR); reject it here so
+    // every mode agrees, and MemFileSystem too.
+    if (int err = DirectoryErrno(fd); err != 0) {
+      ::close(fd);
+      return ErrnoError("open " + path, err);
+    }
+  }
   return std::unique_ptr<File>(new PosixFile(fd, path));
 }
 
@@ -130,7 +174,8 @@ Result<std::vector<std::string>> PosixFileSystem::ListDir(const std::string& pat
 }
 
 Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
-  if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoError("rename " + from + " -> " + to, errno);
+  if (::rename(from.c_str(), to.c_str()) != 0)
+    return ErrnoError("rename " + from + " -> " + to, errno);
   return Status::Ok();
 }
 
