@@ -50,7 +50,7 @@ class BlockMap {
   uint64_t block_count() const { return BlockCount(volume_size_); }
   const LineageId& lineage() const { return lineage_; }
   const std::string& parent() const { return parent_; }
-  void set_volume_size(uint64_t size) { volume_size_ = size; }  // grow; shrinking drops entries
+  void set_volume_size(uint64_t size);  // grow; shrinking drops entries past the new end
   void set_parent(std::string parent) { parent_ = std::move(parent); }
 
   // The chunk of `block`, or nullopt when the block is zero. O(log n).

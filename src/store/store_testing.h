@@ -1,0 +1,64 @@
+// Test-only helpers for the store tests: per-test temporary directories, replayable seeds and
+// test data. Not part of kiln_store.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "base/bytes.h"
+
+namespace kiln::store_testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "kiln-store-XXXXXX").string();
+    const char* made = ::mkdtemp(pattern.data());
+    EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The seed of a randomized test: KILN_SEED if set (to replay a failure), else a fresh one.
+// Tests print it with SCOPED_TRACE so a failure names it.
+inline uint64_t TestSeed() {
+  if (const char* env = ::getenv("KILN_SEED")) return std::strtoull(env, nullptr, 10);
+  return std::random_device{}();
+}
+
+enum class DataKind { kRandom, kCompressible, kZero };
+
+// `size` bytes of the given kind. Compressible data is text-like: words from a small
+// vocabulary, so zstd shrinks it well but not to nothing.
+inline Bytes MakeData(size_t size, DataKind kind, uint64_t seed) {
+  Bytes b(size);
+  std::mt19937_64 rng(seed);
+  if (kind == DataKind::kRandom) {
+    for (auto& x : b) x = static_cast<uint8_t>(rng());
+  } else if (kind == DataKind::kCompressible) {
+    static constexpr const char* kWords[] = {"block ", "chunk ", "kiln ", "snapshot ", "volume ",
+                                             "image ", "\n",     "0x1f ", "lineage ",  "zstd "};
+    size_t i = 0;
+    while (i < size) {
+      for (const char* w = kWords[rng() % 10]; *w != '\0' && i < size; ++w) b[i++] = *w;
+      if (rng() % 8 == 0 && i < size) b[i++] = static_cast<uint8_t>(rng());
+    }
+  }
+  return b;
+}
+
+}  // namespace kiln::store_testing
