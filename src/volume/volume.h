@@ -12,8 +12,9 @@
 //
 // Durability (the block-device contract, as NBD and disks give it): Write/WriteZeroes are
 // acknowledged durable once a later Flush() returns. Close() is a clean shutdown. Opening a
-// volume that was not closed cleanly (kill -9, power loss) is detected; the next snapshot then
-// re-reads every present block instead of trusting the dirty map (unclean_open()).
+// volume that was not closed cleanly (kill -9, power loss) is detected (unclean_open()): the
+// dirty map on disk is not trusted and every present block counts as dirty instead, so the
+// next snapshot re-reads them all (and compares with the base) rather than miss a change.
 //
 // Thread-safety: Read, Write, WriteZeroes, Flush, Hydrate and capture calls may run
 // concurrently from many threads at any offsets. Grow and Close must not race other calls.
@@ -57,16 +58,19 @@ struct VolumeStats {
   uint64_t base_blocks_missing = 0;  // of those, not yet local (hydration still to do)
 };
 
+// The snapshot a new volume starts from (Volume::Create).
+struct VolumeBase {
+  const BlockMap* map = nullptr;
+  std::string map_path;
+};
+
 class Volume {
  public:
   // Creates a new volume in `dir` (which must not exist). With `base` (a snapshot's map and the
   // path of its durable file), the volume starts as that snapshot and is ready at once: nothing
   // is copied, the map file is hard-linked. `size` must be >= the base's size and <= 16 TiB.
   // Without `base`, the volume is all zeros under a new random lineage.
-  struct Base {
-    const BlockMap* map = nullptr;
-    std::string map_path;
-  };
+  using Base = VolumeBase;
   static Result<std::unique_ptr<Volume>> Create(FileSystem& fs, ChunkStore& store,
                                                 const std::string& dir, uint64_t size,
                                                 Base base = {});
@@ -78,29 +82,39 @@ class Volume {
   const LineageId& lineage() const;
   bool unclean_open() const { return unclean_open_; }
   // The base map as of now (shared: stays valid while held even if a snapshot replaces it).
+  // Never null: a volume without a base has an empty map of its lineage.
   std::shared_ptr<const BlockMap> base() const;
 
+  // Offsets and lengths are in bytes, any alignment; a range past the end is InvalidArgument.
+  // A read of a block that is not local fetches it (Corruption if its chunk is damaged: the
+  // caller never gets the bad data). After Close every call is FailedPrecondition.
   Status Read(uint64_t offset, MutableByteView out);
   Status Write(uint64_t offset, ByteView data);
   // Makes [offset, offset+len) read as zeros; whole blocks are deallocated (trim).
   Status WriteZeroes(uint64_t offset, uint64_t len);
   // Makes every acknowledged write durable.
   Status Flush();
-  // Grows the volume (EC2 allows enlarging, never shrinking). Not while a capture is active.
+  // Grows the volume (EC2 allows enlarging, never shrinking: InvalidArgument, as is over 16
+  // TiB). Durable when it returns. Not while a capture is active (FailedPrecondition).
   Status Grow(uint64_t new_size);
   // Fetches every block of the base that is not yet local, calling `progress(done, total)`
   // after each; stops early (Aborted) when `progress` returns false. `rate_bytes_per_sec` > 0
-  // paces the fetches (EC2's VolumeInitializationRate); 0 means as fast as possible.
+  // paces the fetches (EC2's VolumeInitializationRate) by sleeping on the steady clock; 0 means
+  // as fast as possible. Blocks already local are skipped; `total` is fixed at the start.
+  // Runs beside I/O and captures (it never holds the volume for longer than one block).
   Status Hydrate(uint64_t rate_bytes_per_sec,
                  const std::function<bool(uint64_t done, uint64_t total)>& progress);
   // Clean shutdown: flush, persist both bitmaps, mark clean. The volume must not be used after.
+  // FailedPrecondition while a capture is active. On an I/O error the volume stays open and
+  // unclean, and Close may be retried.
   Status Close();
   VolumeStats Stats() const;
 
   // Fixes a point in time: every dirty block (every present block after an unclean open)
   // becomes pending for `sink`, and the dirty map starts afresh. A write to a pending block
   // first captures the block's old content into `sink`. One capture at a time
-  // (FailedPrecondition otherwise). The returned capture must end with Commit or Abort.
+  // (FailedPrecondition otherwise). The returned capture must end with Commit or Abort, before
+  // the volume is closed or destroyed (a capture that outlives its volume fails its calls).
   Result<std::unique_ptr<VolumeCapture>> BeginCapture(CaptureSink& sink);
 
  private:
@@ -112,7 +126,8 @@ class Volume {
   bool unclean_open_ = false;
 };
 
-// A point-in-time capture of a volume, from Volume::BeginCapture. Thread-safe.
+// A point-in-time capture of a volume, from Volume::BeginCapture. Thread-safe, but Commit and
+// Abort must not be called from inside the sink (they wait for deliveries under way).
 class VolumeCapture {
  public:
   ~VolumeCapture();  // aborts if neither committed nor aborted
@@ -120,16 +135,30 @@ class VolumeCapture {
   // Blocks pending at the point in time, ascending.
   const std::vector<uint64_t>& blocks() const;
   uint64_t volume_size() const;
-  // The base map at the point in time: the new snapshot is this plus the captured blocks.
+  // The base map at the point in time, with the volume's size (larger than the snapshot's own
+  // when the volume was restored larger or grown): the new snapshot is this plus the captured
+  // blocks.
   const BlockMap& base() const;
-  // Captures `block` (one of blocks()) unless a writer already did; hands it to the sink.
+  // Captures `block` (one of blocks(), else InvalidArgument) unless a writer or an earlier call
+  // already claimed it; hands it to the sink. When it returns OK the sink has the block (it
+  // waits for a writer's delivery under way), so once CaptureBlock succeeded for every block
+  // the new map may be built. An error reading the block (Corruption of a lazily fetched
+  // chunk, IoError) leaves it pending. FailedPrecondition once the capture ended.
   Status CaptureBlock(uint64_t block);
+  // Blocks claimed so far, by CaptureBlock or by writers (progress). A claimed block is always
+  // delivered to the sink, but a writer's delivery may still be under way when this counts it.
+  // Abort waits for every delivery under way.
   uint64_t captured() const;
 
   // Every block has been captured and `new_base` (the new snapshot, durable at `map_path`) now
   // holds them: it becomes the volume's base. Blocks written since the point in time stay dirty.
+  // The volume hard-links `map_path` into its directory and records it durably before this
+  // returns. FailedPrecondition if a block is not yet claimed or the capture ended;
+  // InvalidArgument if `new_base` is of another lineage or larger than volume_size(). On an
+  // I/O error the capture stays open (Abort it).
   Status Commit(const BlockMap& new_base, const std::string& map_path);
-  // The capture is dropped: every pending block is dirty again.
+  // The capture is dropped: every pending block is dirty again, captured ones too. Idempotent;
+  // nothing is claimed or delivered after it returns.
   void Abort();
 
  private:
