@@ -3,10 +3,11 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 DATA_DIR ?= $(CURDIR)/run-data
 LISTEN ?= 127.0.0.1:8787
 
-.PHONY: all deps build build-asan test test-unit test-asan bench run format clean
+.PHONY: all deps build build-asan build-fuzz test fuzz bench run format clean
 
 all: build
 
@@ -25,10 +26,21 @@ $(ASAN_BUILD)/build.ninja:
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The whole suite: unit and integration tests, then the core libraries again under ASan+UBSan.
-test: build build-asan
+$(FUZZ_BUILD)/build.ninja:
+	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_FUZZ=ON
+
+build-fuzz: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# The whole suite: unit, crash and model tests; the core libraries again under ASan+UBSan;
+# then each parser's fuzz target for a bounded time.
+test: build build-asan build-fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+fuzz: build-fuzz
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	$(BUILD)/kiln-bench storage
@@ -41,4 +53,4 @@ format:
 	find src bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
