@@ -57,6 +57,7 @@ struct FileInfo {
   uint64_t size = 0;
   bool is_dir = false;
   uint64_t allocated_bytes = 0;  // blocks really on disk (sparse files report less than size)
+  uint32_t mode = 0;             // permission bits (st_mode & 07777), e.g. 0600
 };
 
 class FileSystem {
@@ -81,6 +82,10 @@ class FileSystem {
   virtual Result<FileInfo> Stat(const std::string& path) = 0;  // NotFound if missing
   // Free bytes on the file system holding `path` (benchmarks scale down when short).
   virtual Result<uint64_t> FreeBytes(const std::string& path) = 0;
+  // Sets the permission bits of the file or directory `path` to `mode & 07777` (chmod), and
+  // makes the change durable before returning. NotFound if missing. New files are created 0644
+  // and directories 0755 (less the process umask on PosixFileSystem).
+  virtual Status SetPermissions(const std::string& path, uint32_t mode) = 0;
 };
 
 // --- Helpers built only from the interface above (file_util.cc) ---
@@ -97,6 +102,11 @@ Result<Bytes> ReadFile(FileSystem& fs, const std::string& path);
 // Atomic, durable replacement of `path` with `data`: write `path.tmp`, Sync, Rename, SyncDir.
 // After a crash `path` holds either the old or the new contents, never a mix.
 Status WriteFileAtomic(FileSystem& fs, const std::string& path, ByteView data);
+// WriteFileAtomic for secrets: the file is owner-only (0600) from the start. The temp file's
+// permissions are set before any byte of `data` is written to it, and the rename carries them
+// to `path`. (The temp file exists, empty, with default permissions for an instant: keep the
+// directory owner-only too if nobody else may even open it.)
+Status WriteFileAtomicPrivate(FileSystem& fs, const std::string& path, ByteView data);
 // Reads exactly out.size() bytes at `offset`; Corruption("short read") if the file is shorter.
 Status ReadExactly(File& f, uint64_t offset, MutableByteView out);
 

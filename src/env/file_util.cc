@@ -1,4 +1,5 @@
 #include <atomic>
+#include <optional>
 
 #include "env/file_system.h"
 
@@ -63,13 +64,18 @@ Result<Bytes> ReadFile(FileSystem& fs, const std::string& path) {
   return data;
 }
 
-Status WriteFileAtomic(FileSystem& fs, const std::string& path, ByteView data) {
+namespace {
+// Temp file, [permissions,] write, Sync, Rename, SyncDir. `mode` is applied while the temp file
+// is still empty, so the data never sits under looser permissions.
+Status WriteAtomic(FileSystem& fs, const std::string& path, ByteView data,
+                   std::optional<uint32_t> mode) {
   // A per-process counter keeps concurrent writers of the same path off each other's temp file.
   static std::atomic<uint64_t> counter{0};
   const std::string tmp = path + ".tmp-" + std::to_string(counter.fetch_add(1));
   {
     ASSIGN_OR_RETURN(auto file, fs.Open(tmp, OpenMode::kTruncate));
-    Status s = file->WriteAt(0, data);
+    Status s = mode.has_value() ? fs.SetPermissions(tmp, *mode) : Status::Ok();
+    if (s.ok()) s = file->WriteAt(0, data);
     if (s.ok()) s = file->Sync();
     if (!s.ok()) {
       fs.Remove(tmp).IgnoreError();
@@ -82,6 +88,15 @@ Status WriteFileAtomic(FileSystem& fs, const std::string& path, ByteView data) {
     return s;
   }
   return fs.SyncDir(DirName(path));
+}
+}  // namespace
+
+Status WriteFileAtomic(FileSystem& fs, const std::string& path, ByteView data) {
+  return WriteAtomic(fs, path, data, std::nullopt);
+}
+
+Status WriteFileAtomicPrivate(FileSystem& fs, const std::string& path, ByteView data) {
+  return WriteAtomic(fs, path, data, 0600);
 }
 
 Status ReadExactly(File& f, uint64_t offset, MutableByteView out) {

@@ -171,15 +171,20 @@ TEST(FileUtilTest, WriteFileAtomicErrorKeepsOldAndCleansUp) {
   }
 }
 
-// A FileSystem whose files refuse WriteAt (or Sync): FailNext cannot pick the second
-// operation on a path, this can.
+// A FileSystem that refuses one kind of call (FailNext cannot pick the second operation on a
+// path, this can) and records the mode each file had at each WriteAt.
+enum class Refuse { kNothing, kWrite, kSync, kChmod };
+
 class RefusingFileSystem : public FileSystem {
  public:
-  RefusingFileSystem(FileSystem& base, bool refuse_sync) : base_(base), refuse_sync_(refuse_sync) {}
+  RefusingFileSystem(FileSystem& base, Refuse refuse) : base_(base), refuse_(refuse) {}
+
+  // The mode of the written file at each WriteAt, in order.
+  const std::vector<uint32_t>& modes_at_write() const { return modes_at_write_; }
 
   Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) override {
     ASSIGN_OR_RETURN(auto file, base_.Open(path, mode));
-    return std::unique_ptr<File>(new Refusing(std::move(file), refuse_sync_));
+    return std::unique_ptr<File>(new Refusing(*this, path, std::move(file)));
   }
   Status CreateDir(const std::string& p) override { return base_.CreateDir(p); }
   Status RemoveDir(const std::string& p) override { return base_.RemoveDir(p); }
@@ -192,46 +197,80 @@ class RefusingFileSystem : public FileSystem {
   Status Remove(const std::string& p) override { return base_.Remove(p); }
   Result<FileInfo> Stat(const std::string& p) override { return base_.Stat(p); }
   Result<uint64_t> FreeBytes(const std::string& p) override { return base_.FreeBytes(p); }
+  Status SetPermissions(const std::string& p, uint32_t m) override {
+    return refuse_ == Refuse::kChmod ? IoError("EPERM on chmod") : base_.SetPermissions(p, m);
+  }
 
  private:
   class Refusing : public File {
    public:
-    Refusing(std::unique_ptr<File> f, bool refuse_sync)
-        : f_(std::move(f)), refuse_sync_(refuse_sync) {}
+    Refusing(RefusingFileSystem& fs, std::string path, std::unique_ptr<File> f)
+        : fs_(fs), path_(std::move(path)), f_(std::move(f)) {}
     Result<size_t> ReadAt(uint64_t o, MutableByteView out) override { return f_->ReadAt(o, out); }
     Status WriteAt(uint64_t o, ByteView d) override {
-      return refuse_sync_ ? f_->WriteAt(o, d) : IoError("EIO on write");
+      Result<FileInfo> info = fs_.base_.Stat(path_);
+      fs_.modes_at_write_.push_back(info.ok() ? info->mode : 0);
+      return fs_.refuse_ == Refuse::kWrite ? IoError("EIO on write") : f_->WriteAt(o, d);
     }
     Status PunchHole(uint64_t o, uint64_t n) override { return f_->PunchHole(o, n); }
-    Status Sync() override { return refuse_sync_ ? IoError("EIO on sync") : f_->Sync(); }
+    Status Sync() override {
+      return fs_.refuse_ == Refuse::kSync ? IoError("EIO on sync") : f_->Sync();
+    }
     Status Truncate(uint64_t n) override { return f_->Truncate(n); }
     Result<uint64_t> Size() override { return f_->Size(); }
 
    private:
+    RefusingFileSystem& fs_;
+    const std::string path_;
     std::unique_ptr<File> f_;
-    const bool refuse_sync_;
   };
 
   FileSystem& base_;
-  const bool refuse_sync_;
+  const Refuse refuse_;
+  std::vector<uint32_t> modes_at_write_;
 };
 
 TEST(FileUtilTest, WriteFileAtomicWriteOrSyncErrorRemovesTempFile) {
-  for (bool refuse_sync : {false, true}) {
-    SCOPED_TRACE(refuse_sync ? "sync fails" : "write fails");
+  for (Refuse refuse : {Refuse::kWrite, Refuse::kSync}) {
+    const bool sync_fails = refuse == Refuse::kSync;
+    SCOPED_TRACE(sync_fails ? "sync fails" : "write fails");
     MemFileSystem mem;
     ASSERT_TRUE(WriteFileAtomic(mem, "f", AsBytes("old")).ok());
-    RefusingFileSystem fs(mem, refuse_sync);
+    RefusingFileSystem fs(mem, refuse);
     Status s = WriteFileAtomic(fs, "f", AsBytes("new"));
-    EXPECT_EQ(s.message(), refuse_sync ? "EIO on sync" : "EIO on write");
+    EXPECT_EQ(s.message(), sync_fails ? "EIO on sync" : "EIO on write");
     EXPECT_EQ(Contents(mem, "f"), "old");
     EXPECT_EQ(*mem.ListDir("/"), std::vector<std::string>{"f"});
   }
 }
 
+TEST(FileUtilTest, WriteFileAtomicPrivateIsOwnerOnlyBeforeAnyByteIsWritten) {
+  MemFileSystem mem;
+  ASSERT_TRUE(WriteFileAtomic(mem, "f", AsBytes("old")).ok());
+  ASSERT_EQ(mem.Stat("f")->mode, 0644u);
+  RefusingFileSystem fs(mem, Refuse::kNothing);
+  ASSERT_TRUE(WriteFileAtomicPrivate(fs, "f", AsBytes("secret")).ok());
+  EXPECT_EQ(fs.modes_at_write(), std::vector<uint32_t>{0600});
+  EXPECT_EQ(mem.Stat("f")->mode, 0600u);
+  EXPECT_EQ(Contents(mem, "f"), "secret");
+  EXPECT_EQ(*mem.ListDir("/"), std::vector<std::string>{"f"});
+}
+
+TEST(FileUtilTest, WriteFileAtomicPrivateChmodErrorWritesNothing) {
+  MemFileSystem mem;
+  ASSERT_TRUE(WriteFileAtomic(mem, "f", AsBytes("old")).ok());
+  RefusingFileSystem fs(mem, Refuse::kChmod);
+  EXPECT_EQ(WriteFileAtomicPrivate(fs, "f", AsBytes("secret")).message(), "EPERM on chmod");
+  EXPECT_TRUE(fs.modes_at_write().empty());
+  EXPECT_EQ(Contents(mem, "f"), "old");
+  EXPECT_EQ(*mem.ListDir("/"), std::vector<std::string>{"f"});
+}
+
 // Crashes WriteFileAtomic at every point, in both crash modes: afterwards the file holds the
 // old contents or the new ones, never a mix, and the new ones once the call returned OK.
-void CheckAtomicAtEveryCrashPoint(bool existed_before) {
+// WriteFileAtomicPrivate also leaves the file 0600 whenever it holds the new contents.
+void CheckAtomicAtEveryCrashPoint(bool existed_before, bool write_private) {
+  auto write = write_private ? WriteFileAtomicPrivate : WriteFileAtomic;
   const std::string old_data = existed_before ? "old contents, longer than the new" : "<NotFound>";
   const std::string new_data = "new contents";
   auto setup = [&](MemFileSystem& fs) {
@@ -245,10 +284,11 @@ void CheckAtomicAtEveryCrashPoint(bool existed_before) {
     MemFileSystem fs;
     setup(fs);
     const int64_t before = fs.mutating_ops();
-    ASSERT_TRUE(WriteFileAtomic(fs, "/d/f", AsBytes(new_data)).ok());
+    ASSERT_TRUE(write(fs, "/d/f", AsBytes(new_data)).ok());
     points = fs.mutating_ops() - before;
   }
-  EXPECT_EQ(points, 5);  // open tmp, write, sync, rename, sync dir
+  // open tmp, [chmod,] write, sync, rename, sync dir
+  EXPECT_EQ(points, write_private ? 6 : 5);
   for (CrashMode mode : {CrashMode::kDropUnsynced, CrashMode::kKeepSomeUnsynced}) {
     for (int64_t k = 0; k <= points; ++k) {
       for (uint64_t seed = 0; seed < 4; ++seed) {
@@ -256,7 +296,7 @@ void CheckAtomicAtEveryCrashPoint(bool existed_before) {
         MemFileSystem fs;
         setup(fs);
         fs.SetCrashAfter(k);
-        const bool ok = WriteFileAtomic(fs, "/d/f", AsBytes(new_data)).ok();
+        const bool ok = write(fs, "/d/f", AsBytes(new_data)).ok();
         EXPECT_EQ(ok, k == points);
         fs.Crash(mode, seed);
         const std::string got = Contents(fs, "/d/f");
@@ -265,17 +305,28 @@ void CheckAtomicAtEveryCrashPoint(bool existed_before) {
         } else {
           EXPECT_TRUE(got == old_data || got == new_data) << got;
         }
+        if (write_private && got == new_data) {
+          EXPECT_EQ(fs.Stat("/d/f")->mode, 0600u);
+        }
       }
     }
   }
 }
 
 TEST(FileUtilTest, WriteFileAtomicIsOldOrNewAtEveryCrashPoint) {
-  CheckAtomicAtEveryCrashPoint(true);
+  CheckAtomicAtEveryCrashPoint(/*existed_before=*/true, /*write_private=*/false);
 }
 
 TEST(FileUtilTest, WriteFileAtomicOfNewFileIsAbsentOrNewAtEveryCrashPoint) {
-  CheckAtomicAtEveryCrashPoint(false);
+  CheckAtomicAtEveryCrashPoint(/*existed_before=*/false, /*write_private=*/false);
+}
+
+TEST(FileUtilTest, WriteFileAtomicPrivateIsOldOrNewAtEveryCrashPoint) {
+  CheckAtomicAtEveryCrashPoint(/*existed_before=*/true, /*write_private=*/true);
+}
+
+TEST(FileUtilTest, WriteFileAtomicPrivateOfNewFileIsAbsentOrNewAtEveryCrashPoint) {
+  CheckAtomicAtEveryCrashPoint(/*existed_before=*/false, /*write_private=*/true);
 }
 
 }  // namespace

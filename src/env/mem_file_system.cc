@@ -269,6 +269,7 @@ Result<FileInfo> MemFileSystem::Stat(const std::string& path) {
   FileInfo info;
   if (p.parts.empty()) {
     info.is_dir = true;
+    info.mode = core_->root->mode;
     return info;
   }
   ASSIGN_OR_RETURN(Dir * parent, FindParent(*core_, p));
@@ -276,12 +277,35 @@ Result<FileInfo> MemFileSystem::Stat(const std::string& path) {
   if (entry == nullptr) return NoEntryError(p);
   if (entry->dir != nullptr) {
     info.is_dir = true;
+    info.mode = entry->dir->mode;
     return info;
   }
   std::lock_guard inode_lock(entry->file->mu);
   info.size = entry->file->current.size();
   info.allocated_bytes = entry->file->current.allocated_bytes();
+  info.mode = entry->file->mode;
   return info;
+}
+
+Status MemFileSystem::SetPermissions(const std::string& path, uint32_t mode) {
+  const Path p = ParsePath(path);
+  RETURN_IF_ERROR(core_->Begin(OpKind::kMutating, p.text));
+  std::lock_guard lock(core_->mu);
+  mode &= 07777;
+  if (p.parts.empty()) {
+    core_->root->mode = mode;
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(Dir * parent, FindParent(*core_, p));
+  Entry* entry = FindEntry(parent, p.name());
+  if (entry == nullptr) return NoEntryError(p);
+  if (entry->dir != nullptr) {
+    entry->dir->mode = mode;
+    return Status::Ok();
+  }
+  std::lock_guard inode_lock(entry->file->mu);
+  entry->file->mode = mode;
+  return Status::Ok();
 }
 
 Result<uint64_t> MemFileSystem::FreeBytes(const std::string& path) {

@@ -19,9 +19,10 @@
 // IoError("simulated crash"); from then on every call on the file system and its files fails
 // with IoError until Crash(). The mutating operations are: Open in kCreate, kCreateExclusive or
 // kTruncate mode (counted whether or not the file existed), WriteAt, PunchHole, Sync, Truncate,
-// CreateDir, RemoveDir, SyncDir, Rename, Link, Remove. Each call of one of them counts once in
-// mutating_ops(), whatever its outcome, so a deterministic operation has a fixed number of
-// crash points: run it once to count them, then replay it with SetCrashAfter(k) for every k.
+// CreateDir, RemoveDir, SyncDir, Rename, Link, Remove, SetPermissions. Each call of one of them
+// counts once in mutating_ops(), whatever its outcome, so a deterministic operation has a fixed
+// number of crash points: run it once to count them, then replay it with SetCrashAfter(k) for
+// every k.
 //
 // Fault injection: FailNext(substring, error, count) makes the next `count` mutating or reading
 // operations on a path containing `substring` fail with `error`, without effect. Reading
@@ -87,6 +88,9 @@ class MemFileSystem : public FileSystem {
   Result<FileInfo> Stat(const std::string& path) override;
   // The value of set_free_bytes (default 1 TiB) if `path` exists.
   Result<uint64_t> FreeBytes(const std::string& path) override;
+  // New files are 0644 and directories (the root too) 0755; no umask applies. A mode change is
+  // durable at once: a crash keeps it (it is inode metadata, like PosixFileSystem's fsynced one).
+  Status SetPermissions(const std::string& path, uint32_t mode) override;
 
   // Simulates a power loss (see the crash model above), then clears the crash point and the
   // crashed state. `seed` chooses what kKeepSomeUnsynced keeps; the same seed and the same

@@ -245,7 +245,8 @@ TEST(MemFileSystemCrashTest, MutatingOpsAreCounted) {
   ASSERT_TRUE(fs.Rename("d/g", "d/h").ok());
   ASSERT_TRUE(fs.Remove("d/h").ok());
   ASSERT_TRUE(fs.RemoveDir("d").ok());
-  counted(6);
+  ASSERT_TRUE(fs.SetPermissions("f", 0600).ok());
+  counted(7);
   EXPECT_EQ(fs.Remove("missing").code(), Code::kNotFound);  // a failed call counts too
   MustOpen(fs, "f", OpenMode::kCreate);                     // as does kCreate of an existing file
   counted(2);
@@ -275,6 +276,20 @@ TEST(MemFileSystemCrashTest, CrashPointFailsThatOpAndEverythingAfter) {
   EXPECT_FALSE(fs.crashed());
   EXPECT_EQ(ReadString(fs, "f"), "1");
   for (int i = 0; i < 10; ++i) EXPECT_TRUE(fs.CreateDir("d" + std::to_string(i)).ok());
+}
+
+TEST(MemFileSystemCrashTest, PermissionsAreDurableOnReturn) {
+  MemFileSystem fs;
+  auto f = MustOpen(fs, "f", OpenMode::kCreate);
+  ASSERT_TRUE(fs.CreateDir("d").ok());
+  ASSERT_TRUE(fs.SyncDir("/").ok());
+  ASSERT_TRUE(fs.SetPermissions("f", 0600).ok());
+  ASSERT_TRUE(fs.SetPermissions("d", 0700).ok());
+  fs.SetCrashAfter(0);
+  EXPECT_EQ(fs.SetPermissions("f", 0666).code(), Code::kIoError);  // the crash point
+  fs.Crash();
+  EXPECT_EQ(fs.Stat("f")->mode, 0600u);
+  EXPECT_EQ(fs.Stat("d")->mode, 0700u);
 }
 
 TEST(MemFileSystemCrashTest, NegativeCrashAfterDisarms) {

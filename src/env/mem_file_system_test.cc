@@ -171,6 +171,26 @@ TEST(MemFileSystemTest, StatReportsSizeAndAllocation) {
   EXPECT_EQ(fs.Stat("nope").status().code(), Code::kNotFound);
 }
 
+TEST(MemFileSystemTest, PermissionsDefaultAndChange) {
+  MemFileSystem fs;
+  WriteString(fs, "f", "x");
+  ASSERT_TRUE(fs.CreateDir("d").ok());
+  EXPECT_EQ(fs.Stat("f")->mode, 0644u);
+  EXPECT_EQ(fs.Stat("d")->mode, 0755u);
+  EXPECT_EQ(fs.Stat("/")->mode, 0755u);
+  ASSERT_TRUE(fs.SetPermissions("d", 0700).ok());
+  ASSERT_TRUE(fs.SetPermissions("/", 0711).ok());
+  EXPECT_EQ(fs.Stat("d")->mode, 0700u);
+  EXPECT_EQ(fs.Stat(".")->mode, 0711u);
+  ASSERT_TRUE(fs.Link("f", "d/g").ok());
+  ASSERT_TRUE(fs.SetPermissions("d/g", 0400).ok());
+  EXPECT_EQ(fs.Stat("f")->mode, 0400u);                              // one inode, one mode
+  EXPECT_EQ(fs.SetPermissions("f/x", 0600).code(), Code::kIoError);  // ENOTDIR
+  fs.FailNext("f", IoError("EPERM"));
+  EXPECT_EQ(fs.SetPermissions("f", 0600).message(), "EPERM");
+  EXPECT_EQ(fs.Stat("f")->mode, 0400u);  // a failed call changes nothing
+}
+
 TEST(MemFileSystemTest, RenameReplacesAtomically) {
   MemFileSystem fs;
   WriteString(fs, "a", "new");

@@ -41,6 +41,8 @@ struct Inode {
   // Pages where current may differ from durable: Sync copies only these.
   SparseContent::PageSet dirty_pages;
   std::vector<UnsyncedOp> unsynced;
+  // Permission bits. SetPermissions is durable on return, so there is no durable copy to revert.
+  uint32_t mode = 0644;
 };
 
 struct Dir;
@@ -57,6 +59,7 @@ struct Dir {
   // Names whose current entry may differ from the durable one: SyncDir copies only these, so
   // syncing a big directory after each create stays cheap.
   std::set<std::string> dirty_names;
+  uint32_t mode = 0755;  // permission bits; as for Inode::mode, durable on change
 };
 
 enum class OpKind {

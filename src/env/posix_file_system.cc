@@ -196,6 +196,7 @@ Result<FileInfo> PosixFileSystem::Stat(const std::string& path) {
   info.size = static_cast<uint64_t>(st.st_size);
   info.is_dir = S_ISDIR(st.st_mode);
   info.allocated_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
+  info.mode = static_cast<uint32_t>(st.st_mode) & 07777;
   return info;
 }
 
@@ -203,6 +204,26 @@ Result<uint64_t> PosixFileSystem::FreeBytes(const std::string& path) {
   struct statvfs sv;
   if (::statvfs(path.c_str(), &sv) != 0) return ErrnoError("statvfs " + path, errno);
   return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+Status PosixFileSystem::SetPermissions(const std::string& path, uint32_t mode) {
+  // Through a descriptor: fsync makes the new mode durable (the fdatasync of File::Sync need
+  // not), and fchmod changes the very file that is synced.
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return ErrnoError("open " + path, errno);
+  int rc = ::fchmod(fd, static_cast<mode_t>(mode & 07777));
+  const char* what = "chmod ";
+  if (rc == 0) {
+    rc = ::fsync(fd);
+    what = "fsync ";
+  }
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoError(what + path, err);
+  return Status::Ok();
 }
 
 }  // namespace kiln

@@ -18,6 +18,9 @@ class PosixFileSystem : public FileSystem {
   Status Remove(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<uint64_t> FreeBytes(const std::string& path) override;
+  // fchmod and fsync through a read-only descriptor, so the caller must be able to open `path`
+  // for reading (its owner can, under any mode with the owner's read bit).
+  Status SetPermissions(const std::string& path, uint32_t mode) override;
 };
 
 }  // namespace kiln

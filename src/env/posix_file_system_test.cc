@@ -271,6 +271,39 @@ TEST_P(FileSystemConformanceTest, ConcurrentPositionalWrites) {
   }
 }
 
+TEST_P(FileSystemConformanceTest, SetPermissionsOfFilesAndDirectories) {
+  Write("f", "secret");
+  ASSERT_TRUE(fs_->CreateDir(P("d")).ok());
+  ASSERT_TRUE(fs_->SetPermissions(P("f"), 0600).ok());
+  ASSERT_TRUE(fs_->SetPermissions(P("d"), 0700).ok());
+  EXPECT_EQ(fs_->Stat(P("f"))->mode, 0600u);
+  EXPECT_EQ(fs_->Stat(P("d"))->mode, 0700u);
+  ASSERT_TRUE(fs_->SetPermissions(P("f"), 0640 | 0170000).ok());  // only the low 12 bits count
+  EXPECT_EQ(fs_->Stat(P("f"))->mode, 0640u);
+  EXPECT_EQ(Read("f"), "secret");  // contents untouched
+  EXPECT_EQ(fs_->SetPermissions(P("none"), 0600).code(), Code::kNotFound);
+  EXPECT_EQ(fs_->SetPermissions(P("none/f"), 0600).code(), Code::kNotFound);
+}
+
+TEST_P(FileSystemConformanceTest, RenameKeepsPermissions) {
+  Write("f", "x");
+  ASSERT_TRUE(fs_->SetPermissions(P("f"), 0600).ok());
+  Write("g", "old");
+  ASSERT_TRUE(fs_->Rename(P("f"), P("g")).ok());
+  EXPECT_EQ(fs_->Stat(P("g"))->mode, 0600u);
+}
+
+TEST_P(FileSystemConformanceTest, WriteFileAtomicPrivateIsOwnerOnly) {
+  ASSERT_TRUE(WriteFileAtomic(*fs_, P("f"), AsBytes("public")).ok());
+  ASSERT_TRUE(fs_->SetPermissions(P("f"), 0644).ok());  // readable by all, whatever the umask
+  ASSERT_TRUE(WriteFileAtomicPrivate(*fs_, P("f"), AsBytes("private")).ok());
+  EXPECT_EQ(fs_->Stat(P("f"))->mode, 0600u);
+  EXPECT_EQ(Read("f"), "private");
+  ASSERT_TRUE(WriteFileAtomicPrivate(*fs_, P("new"), AsBytes("fresh")).ok());
+  EXPECT_EQ(fs_->Stat(P("new"))->mode, 0600u);
+  EXPECT_EQ(List(""), (std::vector<std::string>{"f", "new"}));  // no temp file left
+}
+
 INSTANTIATE_TEST_SUITE_P(Both, FileSystemConformanceTest, testing::Values(Kind::kPosix, Kind::kMem),
                          [](const testing::TestParamInfo<Kind>& info) {
                            return info.param == Kind::kPosix ? "Posix" : "Mem";
