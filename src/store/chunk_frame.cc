@@ -69,6 +69,26 @@ Result<ChunkFrameHeader> ParseChunkFrameHeader(ByteView frame, uint8_t allowed_f
   return h;
 }
 
+Result<ByteView> ChunkFramePayload(ByteView frame, const ChunkFrameHeader& header) {
+  if (frame.size() < kFrameHeaderSize) {
+    return CorruptionError("frame of " + Num(frame.size()) + " bytes is shorter than its header");
+  }
+  const size_t present = frame.size() - kFrameHeaderSize;
+  if (header.payload_size != present) {
+    return CorruptionError("frame header says " + Num(header.payload_size) +
+                           " payload bytes, frame has " + Num(present));
+  }
+  return frame.subspan(kFrameHeaderSize);
+}
+
+Status CheckChunkPlaintextSize(ByteView plaintext) {
+  if (plaintext.empty() || plaintext.size() > kMaxFramePlaintext) {
+    return InvalidArgumentError("chunk of " + Num(plaintext.size()) + " bytes; must be 1.." +
+                                Num(kMaxFramePlaintext));
+  }
+  return Status::Ok();
+}
+
 ChunkCodec CompressChunkPayload(ByteView plaintext, int zstd_level, Bytes& out) {
   const size_t start = out.size();
   out.resize(start + plaintext.size());

@@ -3,9 +3,10 @@
 // docs/formats/chunk-store.md.
 //
 // The pieces are separate so that every store flavour shares one header and one codec:
-// ContentChunkStore writes header + compressed payload with flags 0; a sealing store (later)
-// writes header with kChunkFlagSealed + the compressed payload encrypted, and uses the same
-// ParseChunkFrameHeader / CompressChunkPayload / DecompressChunkPayload around its cipher.
+// ContentChunkStore writes header + compressed payload with flags 0; SealedChunkStore writes
+// header with kChunkFlagSealed + the compressed payload sealed with AES-GCM, and uses the same
+// ParseChunkFrameHeader / ChunkFramePayload / CompressChunkPayload / DecompressChunkPayload
+// around its cipher.
 //
 // Thread-safety: all functions are safe to call concurrently. Compression contexts are
 // thread_local, created once per thread on first use.
@@ -41,6 +42,14 @@ void WriteChunkFrameHeader(const ChunkFrameHeader& header, uint8_t* out);
 // (only bits in `allowed_flags` may be set), 1 <= plaintext_size <= kMaxFramePlaintext.
 // Does not look at the payload. Corruption with a message naming the field on any mismatch.
 Result<ChunkFrameHeader> ParseChunkFrameHeader(ByteView frame, uint8_t allowed_flags);
+
+// The payload of `frame`, whose header `header` came from ParseChunkFrameHeader: Corruption
+// unless exactly header.payload_size bytes follow the header.
+Result<ByteView> ChunkFramePayload(ByteView frame, const ChunkFrameHeader& header);
+
+// InvalidArgument unless 1 <= plaintext.size() <= kMaxFramePlaintext: what every store accepts
+// as one chunk.
+Status CheckChunkPlaintextSize(ByteView plaintext);
 
 // Appends the compressed form of `plaintext` to `out` and returns its codec: zstd at
 // `zstd_level` when that is strictly smaller than the plaintext, else the plaintext itself

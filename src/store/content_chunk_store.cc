@@ -27,13 +27,8 @@ Bytes EncodeChunkFrame(ByteView plaintext, int zstd_level) {
 Result<Bytes> DecodeChunkFrame(ByteView frame) {
   // Flags must be 0: a sealed frame is not readable without its key, so it is not ours.
   ASSIGN_OR_RETURN(ChunkFrameHeader header, ParseChunkFrameHeader(frame, /*allowed_flags=*/0));
-  if (header.payload_size != frame.size() - kFrameHeaderSize) {
-    return CorruptionError("frame header says " + std::to_string(header.payload_size) +
-                           " payload bytes, frame has " +
-                           std::to_string(frame.size() - kFrameHeaderSize));
-  }
-  return DecompressChunkPayload(header.codec, frame.subspan(kFrameHeaderSize),
-                                header.plaintext_size);
+  ASSIGN_OR_RETURN(ByteView payload, ChunkFramePayload(frame, header));
+  return DecompressChunkPayload(header.codec, payload, header.plaintext_size);
 }
 
 Result<uint32_t> FramePlaintextSize(ByteView frame_header) {
@@ -42,17 +37,23 @@ Result<uint32_t> FramePlaintextSize(ByteView frame_header) {
   return header.plaintext_size;
 }
 
-namespace {
-
-Status CheckPlaintextSize(ByteView plaintext) {
-  if (plaintext.empty() || plaintext.size() > kMaxChunkSize) {
-    return InvalidArgumentError("chunk of " + std::to_string(plaintext.size()) +
-                                " bytes; must be 1.." + std::to_string(kMaxChunkSize));
+Result<StoreStats> ChunkBackendStats(ChunkBackend& backend) {
+  std::vector<std::pair<ChunkId, uint64_t>> chunks;
+  RETURN_IF_ERROR(
+      backend.List([&chunks](const ChunkId& id, uint64_t size) { chunks.emplace_back(id, size); }));
+  StoreStats stats;
+  for (const auto& [id, size] : chunks) {
+    Result<Bytes> header = backend.GetPrefix(id, kChunkFrameHeaderSize);
+    if (!header.ok() && header.status().code() == Code::kNotFound) continue;  // deleted by GC
+    if (!header.ok()) return header.status();
+    Result<uint32_t> plaintext_size = FramePlaintextSize(*header);
+    if (!plaintext_size.ok()) return plaintext_size.status().Annotate("chunk " + id.ToHex());
+    stats.chunks++;
+    stats.stored_bytes += size;
+    stats.logical_bytes += *plaintext_size;
   }
-  return Status::Ok();
+  return stats;
 }
-
-}  // namespace
 
 ContentChunkStore::ContentChunkStore(ChunkBackend& backend, ContentChunkStoreOptions options)
     : backend_(backend), options_(options) {}
@@ -60,12 +61,12 @@ ContentChunkStore::ContentChunkStore(ChunkBackend& backend, ContentChunkStoreOpt
 ChunkId ContentChunkStore::IdFor(ByteView plaintext) const { return ChunkId{Sha256(plaintext)}; }
 
 Result<PutResult> ContentChunkStore::Put(ByteView plaintext) {
-  RETURN_IF_ERROR(CheckPlaintextSize(plaintext));
+  RETURN_IF_ERROR(CheckChunkPlaintextSize(plaintext));
   return PutWithId(IdFor(plaintext), plaintext);
 }
 
 Result<PutResult> ContentChunkStore::PutWithId(const ChunkId& id, ByteView plaintext) {
-  RETURN_IF_ERROR(CheckPlaintextSize(plaintext));
+  RETURN_IF_ERROR(CheckChunkPlaintextSize(plaintext));
 #ifndef NDEBUG
   if (IdFor(plaintext) != id) return InternalError("PutWithId: id " + id.ToHex() + " is wrong");
 #endif
@@ -96,22 +97,6 @@ Status ContentChunkStore::List(const std::function<void(const ChunkId&)>& fn) {
   return backend_.List([&fn](const ChunkId& id, uint64_t) { fn(id); });
 }
 
-Result<StoreStats> ContentChunkStore::Stats() {
-  std::vector<std::pair<ChunkId, uint64_t>> chunks;
-  RETURN_IF_ERROR(backend_.List(
-      [&chunks](const ChunkId& id, uint64_t size) { chunks.emplace_back(id, size); }));
-  StoreStats stats;
-  for (const auto& [id, size] : chunks) {
-    Result<Bytes> header = backend_.GetPrefix(id, kChunkFrameHeaderSize);
-    if (!header.ok() && header.status().code() == Code::kNotFound) continue;  // deleted by GC
-    if (!header.ok()) return header.status();
-    Result<uint32_t> plaintext_size = FramePlaintextSize(*header);
-    if (!plaintext_size.ok()) return plaintext_size.status().Annotate("chunk " + id.ToHex());
-    stats.chunks++;
-    stats.stored_bytes += size;
-    stats.logical_bytes += *plaintext_size;
-  }
-  return stats;
-}
+Result<StoreStats> ContentChunkStore::Stats() { return ChunkBackendStats(backend_); }
 
 }  // namespace kiln

@@ -46,4 +46,8 @@ Result<Bytes> DecodeChunkFrame(ByteView frame);
 Result<uint32_t> FramePlaintextSize(ByteView frame_header);
 inline constexpr size_t kChunkFrameHeaderSize = 16;
 
+// Counts every frame in `backend`, sealed or not, reading only headers: what Stats of any store
+// over that backend reports. Corruption (naming the chunk) if a header is damaged.
+Result<StoreStats> ChunkBackendStats(ChunkBackend& backend);
+
 }  // namespace kiln
