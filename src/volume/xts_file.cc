@@ -1,0 +1,96 @@
+#include "volume/xts_file.h"
+
+#include <algorithm>
+
+namespace kiln {
+
+Status XtsFile::ReadSectors(uint64_t first, MutableByteView out) {
+  ASSIGN_OR_RETURN(size_t n, inner_->ReadAt(first * kXtsSectorSize, out));
+  std::fill(out.begin() + n, out.end(), 0);  // past the end of the file: a hole
+  for (uint64_t i = 0; i < out.size() / kXtsSectorSize; ++i) {
+    MutableByteView sector = out.subspan(i * kXtsSectorSize, kXtsSectorSize);
+    if (IsAllZero(sector)) continue;  // a hole: plaintext zeros
+    RETURN_IF_ERROR(AesXtsDecrypt(key_, first_sector_ + first + i, sector));
+  }
+  return Status::Ok();
+}
+
+Status XtsFile::WriteSectors(uint64_t first, MutableByteView plaintext) {
+  // Runs of zero sectors become holes, the rest ciphertext; one write per run.
+  const uint64_t count = plaintext.size() / kXtsSectorSize;
+  uint64_t i = 0;
+  while (i < count) {
+    const bool zero = IsAllZero(plaintext.subspan(i * kXtsSectorSize, kXtsSectorSize));
+    uint64_t j = i + 1;
+    while (j < count && IsAllZero(plaintext.subspan(j * kXtsSectorSize, kXtsSectorSize)) == zero) {
+      ++j;
+    }
+    MutableByteView run = plaintext.subspan(i * kXtsSectorSize, (j - i) * kXtsSectorSize);
+    const uint64_t offset = (first + i) * kXtsSectorSize;
+    if (zero) {
+      // A hole punched past the end does not extend the file; a write must.
+      ASSIGN_OR_RETURN(uint64_t size, inner_->Size());
+      if (offset + run.size() > size) RETURN_IF_ERROR(inner_->Truncate(offset + run.size()));
+      RETURN_IF_ERROR(inner_->PunchHole(
+          offset, std::min<uint64_t>(run.size(), size > offset ? size - offset : 0)));
+    } else {
+      for (uint64_t k = i; k < j; ++k) {
+        RETURN_IF_ERROR(AesXtsEncrypt(key_, first_sector_ + first + k,
+                                      plaintext.subspan(k * kXtsSectorSize, kXtsSectorSize)));
+      }
+      RETURN_IF_ERROR(inner_->WriteAt(offset, run));
+    }
+    i = j;
+  }
+  return Status::Ok();
+}
+
+Result<size_t> XtsFile::ReadAt(uint64_t offset, MutableByteView out) {
+  if (out.empty()) return size_t{0};
+  ASSIGN_OR_RETURN(uint64_t size, inner_->Size());
+  if (offset >= size) return size_t{0};
+  const size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), size - offset));
+  const uint64_t first = offset / kXtsSectorSize;
+  const uint64_t last = (offset + want - 1) / kXtsSectorSize;
+  if (offset % kXtsSectorSize == 0 && want % kXtsSectorSize == 0) {
+    RETURN_IF_ERROR(ReadSectors(first, out.first(want)));  // aligned: decrypt in place
+    return want;
+  }
+  Bytes buf((last - first + 1) * kXtsSectorSize);
+  RETURN_IF_ERROR(ReadSectors(first, buf));
+  std::copy_n(buf.begin() + (offset - first * kXtsSectorSize), want, out.begin());
+  return want;
+}
+
+Status XtsFile::WriteAt(uint64_t offset, ByteView data) {
+  if (data.empty()) return Status::Ok();
+  const uint64_t first = offset / kXtsSectorSize;
+  const uint64_t last = (offset + data.size() - 1) / kXtsSectorSize;
+  Bytes buf((last - first + 1) * kXtsSectorSize);
+  const bool head_partial = offset % kXtsSectorSize != 0;
+  const bool tail_partial = (offset + data.size()) % kXtsSectorSize != 0;
+  // Partial sectors at the edges keep the bytes around the write: read-modify-write.
+  if (head_partial) {
+    RETURN_IF_ERROR(ReadSectors(first, MutableByteView(buf).first(kXtsSectorSize)));
+  }
+  if (tail_partial && (last != first || !head_partial)) {
+    RETURN_IF_ERROR(
+        ReadSectors(last, MutableByteView(buf).subspan((last - first) * kXtsSectorSize)));
+  }
+  std::copy(data.begin(), data.end(), buf.begin() + (offset - first * kXtsSectorSize));
+  return WriteSectors(first, buf);
+}
+
+Status XtsFile::PunchHole(uint64_t offset, uint64_t len) {
+  if (len == 0) return Status::Ok();
+  const uint64_t end = offset + len;
+  const uint64_t inner_begin = (offset + kXtsSectorSize - 1) / kXtsSectorSize * kXtsSectorSize;
+  const uint64_t inner_end = end / kXtsSectorSize * kXtsSectorSize;
+  if (inner_begin >= inner_end) return WriteAt(offset, Bytes(len, 0));  // within one sector
+  if (offset < inner_begin) RETURN_IF_ERROR(WriteAt(offset, Bytes(inner_begin - offset, 0)));
+  RETURN_IF_ERROR(inner_->PunchHole(inner_begin, inner_end - inner_begin));
+  if (end > inner_end) RETURN_IF_ERROR(WriteAt(inner_end, Bytes(end - inner_end, 0)));
+  return Status::Ok();
+}
+
+}  // namespace kiln
