@@ -48,8 +48,9 @@ struct Model {
 };
 
 Bytes Data(size_t n, uint64_t seed) {
-  return store_testing::MakeData(n, seed % 3 == 0 ? store_testing::DataKind::kRandom
-                                            : store_testing::DataKind::kCompressible, seed);
+  return store_testing::MakeData(
+      n, seed % 3 == 0 ? store_testing::DataKind::kRandom : store_testing::DataKind::kCompressible,
+      seed);
 }
 
 // The workload under test; stops at the first error (the simulated crash).

@@ -10,8 +10,8 @@ constexpr std::string_view kMapSuffix = ".map";
 bool ValidId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -76,7 +76,8 @@ Status SnapshotStore::Delete(const std::string& id) {
   RETURN_IF_ERROR(CheckId(id));
   std::shared_lock maps_lock(maps_mu_);
   Status s = fs_.Remove(MapPath(id));
-  if (!s.ok()) return s.code() == Code::kNotFound ? NotFoundError("snapshot " + id + " not found") : s;
+  if (!s.ok())
+    return s.code() == Code::kNotFound ? NotFoundError("snapshot " + id + " not found") : s;
   return fs_.SyncDir(dir_);
 }
 

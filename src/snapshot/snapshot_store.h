@@ -42,7 +42,7 @@ struct GcStats {
   uint64_t live_chunks = 0;     // distinct chunks referenced by the roots
   uint64_t scanned_chunks = 0;  // chunks in the store when the sweep began
   uint64_t deleted_chunks = 0;
-  uint64_t kept_pinned = 0;     // unreferenced but pinned by an in-flight snapshot
+  uint64_t kept_pinned = 0;  // unreferenced but pinned by an in-flight snapshot
 };
 
 class SnapshotStore {

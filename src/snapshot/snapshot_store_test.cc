@@ -156,7 +156,10 @@ TEST_F(SnapshotStoreTest, OneCaptureAtATime) {
 TEST_F(SnapshotStoreTest, DroppedJobLeavesBlocksDirty) {
   auto v = NewVolume("v", 2 * kMiB);
   ASSERT_TRUE(v->Write(0, Pattern(2 * kMiB, 1)).ok());
-  { auto job = snaps_->Start(*v, "never", {}); ASSERT_TRUE(job.ok()); }
+  {
+    auto job = snaps_->Start(*v, "never", {});
+    ASSERT_TRUE(job.ok());
+  }
   EXPECT_FALSE(Exists(fs_, snaps_->MapPath("never")));
   SnapshotInfo s = Snap(*v, "s1");
   EXPECT_EQ(s.progress.blocks_total, 4u);

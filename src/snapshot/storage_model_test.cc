@@ -83,28 +83,50 @@ class StorageModel {
   // Data drawn from a small pool of patterns so identical blocks recur (dedup) and zeros occur.
   Bytes MakeData(size_t n) {
     switch (Rand(4)) {
-      case 0: return Bytes(n, 0);
-      case 1: return store_testing::MakeData(n, store_testing::DataKind::kRandom, rng_());
-      default: return store_testing::MakeData(n, store_testing::DataKind::kCompressible, Rand(5));
+      case 0:
+        return Bytes(n, 0);
+      case 1:
+        return store_testing::MakeData(n, store_testing::DataKind::kRandom, rng_());
+      default:
+        return store_testing::MakeData(n, store_testing::DataKind::kCompressible, Rand(5));
     }
   }
 
   void Step() {
     if (vols_.empty()) return NewVolume();
     switch (Rand(20)) {
-      case 0: return NewVolume();
-      case 1: case 2: case 3: case 4: case 5: return Write();
-      case 6: return Zero();
-      case 7: case 8: return Flush();
-      case 9: case 10: return Snapshot();
-      case 11: return Restore();
-      case 12: return DeleteSnapshot();
-      case 13: return Gc();
-      case 14: return Reopen();
-      case 15: return Crash();
-      case 16: return Grow();
-      case 17: return Hydrate();
-      default: return ReadCheck();
+      case 0:
+        return NewVolume();
+      case 1:
+      case 2:
+      case 3:
+      case 4:
+      case 5:
+        return Write();
+      case 6:
+        return Zero();
+      case 7:
+      case 8:
+        return Flush();
+      case 9:
+      case 10:
+        return Snapshot();
+      case 11:
+        return Restore();
+      case 12:
+        return DeleteSnapshot();
+      case 13:
+        return Gc();
+      case 14:
+        return Reopen();
+      case 15:
+        return Crash();
+      case 16:
+        return Grow();
+      case 17:
+        return Hydrate();
+      default:
+        return ReadCheck();
     }
   }
 
@@ -131,7 +153,8 @@ class StorageModel {
     len = std::min<uint64_t>(len, m.current.size());
     uint64_t off = Rand(m.current.size() - len + 1);
     Bytes data = MakeData(len);
-    TRACE_STEP("write %s [%llu, +%llu)\n", m.dir.c_str(), (unsigned long long)off, (unsigned long long)len);
+    TRACE_STEP("write %s [%llu, +%llu)\n", m.dir.c_str(), (unsigned long long)off,
+               (unsigned long long)len);
     ASSERT_TRUE(m.volume->Write(off, data).ok());
     std::copy(data.begin(), data.end(), m.current.begin() + off);
     m.pending.push_back({off, std::move(data)});
@@ -145,7 +168,8 @@ class StorageModel {
       off = off / kBlockSize * kBlockSize;
       len = std::min<uint64_t>((1 + Rand(2)) * kBlockSize, m.current.size() - off);
     }
-    TRACE_STEP("zero %s [%llu, +%llu)\n", m.dir.c_str(), (unsigned long long)off, (unsigned long long)len);
+    TRACE_STEP("zero %s [%llu, +%llu)\n", m.dir.c_str(), (unsigned long long)off,
+               (unsigned long long)len);
     ASSERT_TRUE(m.volume->WriteZeroes(off, len).ok());
     std::fill(m.current.begin() + off, m.current.begin() + off + len, 0);
     m.pending.push_back({off, Bytes(len, 0)});
@@ -167,7 +191,8 @@ class StorageModel {
     auto info = (*job)->Run();
     ASSERT_TRUE(info.ok()) << info.status().ToString();
     snapshots_[id] = m.current;
-    TRACE_STEP("snapshot %s of %s: %llu blocks\n", id.c_str(), m.dir.c_str(), (unsigned long long)info->progress.blocks_total);
+    TRACE_STEP("snapshot %s of %s: %llu blocks\n", id.c_str(), m.dir.c_str(),
+               (unsigned long long)info->progress.blocks_total);
   }
 
   void Restore() {
@@ -180,7 +205,8 @@ class StorageModel {
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     Bytes content = it->second;
     content.resize(size, 0);
-    TRACE_STEP("restore %s into %s size %llu\n", it->first.c_str(), dir.c_str(), (unsigned long long)size);
+    TRACE_STEP("restore %s into %s size %llu\n", it->first.c_str(), dir.c_str(),
+               (unsigned long long)size);
     vols_[dir] = ModelVolume{std::move(v).value(), dir, content, content, {}};
     ReadCheckOf(vols_[dir]);
   }
@@ -229,12 +255,15 @@ class StorageModel {
     ModelVolume& m = AnyVolume();
     uint64_t last = 0;
     TRACE_STEP("hydrate %s\n", m.dir.c_str());
-    ASSERT_TRUE(m.volume->Hydrate(0, [&](uint64_t done, uint64_t total) {
-      EXPECT_GE(done, last);
-      EXPECT_LE(done, total);
-      last = done;
-      return true;
-    }).ok());
+    ASSERT_TRUE(m.volume
+                    ->Hydrate(0,
+                              [&](uint64_t done, uint64_t total) {
+                                EXPECT_GE(done, last);
+                                EXPECT_LE(done, total);
+                                last = done;
+                                return true;
+                              })
+                    .ok());
     EXPECT_EQ(m.volume->Stats().base_blocks_missing, 0u);
     ReadCheckOf(m);
   }
