@@ -288,7 +288,7 @@ Status RunStorageBench(const StorageBenchOptions& o) {
       "kiln-bench storage: work dir {}, snapshot threads {}, {} hardware threads, load "
       "average {}\n",
       o.work_dir,
-      o.threads == 0 ? "default (SnapshotOptions: 2 x hardware threads)"
+      o.threads == 0 ? "default (SnapshotOptions: 8 x hardware threads)"
                      : std::to_string(o.threads),
       std::thread::hardware_concurrency(), LoadAverage(fs));
   r.notes += "1-minute load average at start " + LoadAverage(fs) + ". ";

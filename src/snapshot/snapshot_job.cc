@@ -94,7 +94,7 @@ Result<SnapshotInfo> SnapshotJob::Run() {
   if (!capture_) return FailedPreconditionError("snapshot " + id_ + " already ran");
   const std::vector<uint64_t>& blocks = capture_->blocks();
   size_t threads = options_.threads > 0 ? static_cast<size_t>(options_.threads)
-                                        : std::max(2u, std::thread::hardware_concurrency()) * 2;
+                                        : std::max(1u, std::thread::hardware_concurrency()) * 8;
   threads = std::min(threads, std::max<size_t>(1, blocks.size()));
 
   // Workers take blocks in ascending order from a shared cursor: near-sequential reads for the

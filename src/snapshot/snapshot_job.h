@@ -22,7 +22,9 @@ namespace kiln {
 class SnapshotStore;
 
 struct SnapshotOptions {
-  // Worker threads; 0 picks twice the hardware threads (workers wait on I/O as well as compute).
+  // Worker threads; 0 picks eight per hardware thread: workers spend much of their time waiting
+  // on reads and on the two fsyncs of each new chunk, and kiln-bench storage measured 16
+  // threads 20% faster than 4 on 2 cores (docs/benchmarks.md).
   int threads = 0;
   // Recorded as the map's parent (metadata for people and for Diff; maps are self-contained).
   std::string parent_id;
