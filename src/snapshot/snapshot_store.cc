@@ -49,7 +49,9 @@ Result<std::unique_ptr<SnapshotJob>> SnapshotStore::Start(Volume& volume, const 
   std::unique_ptr<SnapshotJob> job(new SnapshotJob(*this, id, std::move(options)));
   ASSIGN_OR_RETURN(job->capture_, volume.BeginCapture(*job));
   job->blocks_total_ = job->capture_->blocks().size();
-  RegisterBase(job.get(), &job->capture_->base());
+  // Two snapshots with one id would race to the same map file; the job's destructor aborts
+  // the capture when this fails.
+  RETURN_IF_ERROR(RegisterBase(job.get(), &job->capture_->base()));
   return job;
 }
 
@@ -113,9 +115,14 @@ void SnapshotStore::Unpin(const std::vector<ChunkId>& ids) {
   }
 }
 
-void SnapshotStore::RegisterBase(const SnapshotJob* job, const BlockMap* base) {
+Status SnapshotStore::RegisterBase(const SnapshotJob* job, const BlockMap* base) {
   std::lock_guard lock(pin_mu_);
+  for (const auto& [other, other_base] : in_flight_bases_) {
+    if (other->id() == job->id())
+      return AlreadyExistsError("snapshot " + job->id() + " is in progress");
+  }
   in_flight_bases_[job] = base;
+  return Status::Ok();
 }
 
 void SnapshotStore::UnregisterBase(const SnapshotJob* job) {

@@ -86,7 +86,8 @@ class SnapshotStore {
   void Pin(const ChunkId& id);
   void Unpin(const std::vector<ChunkId>& ids);
   // An in-flight snapshot's base map is live: its blocks will be inherited by the new map.
-  void RegisterBase(const SnapshotJob* job, const BlockMap* base);
+  // AlreadyExists if another in-flight snapshot has the same id.
+  Status RegisterBase(const SnapshotJob* job, const BlockMap* base);
   void UnregisterBase(const SnapshotJob* job);
 
   FileSystem& fs_;

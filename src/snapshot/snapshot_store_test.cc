@@ -143,6 +143,21 @@ TEST_F(SnapshotStoreTest, BadIdsAndDuplicates) {
   EXPECT_EQ(snaps_->Delete("s9").code(), Code::kNotFound);
 }
 
+TEST_F(SnapshotStoreTest, AnIdInProgressCannotBeReused) {
+  auto a = NewVolume("a", kMiB);
+  auto b = NewVolume("b", kMiB);
+  ASSERT_TRUE(a->Write(0, Pattern(100, 1)).ok());
+  ASSERT_TRUE(b->Write(0, Pattern(100, 2)).ok());
+  auto first = snaps_->Start(*a, "s1", {});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(snaps_->Start(*b, "s1", {}).status().code(), Code::kAlreadyExists);
+  ASSERT_TRUE((*first)->Run().ok());
+  // The refused start left b's blocks dirty for its next snapshot.
+  SnapshotInfo s2 = Snap(*b, "s2");
+  EXPECT_EQ(s2.progress.blocks_total, 1u);
+  EXPECT_EQ(Restored("s1"), ReadAll(*a));
+}
+
 TEST_F(SnapshotStoreTest, OneCaptureAtATime) {
   auto v = NewVolume("v", kMiB);
   ASSERT_TRUE(v->Write(0, Pattern(100, 1)).ok());
