@@ -14,27 +14,12 @@
 #include <vector>
 
 #include "env/mem_file_system.h"
+#include "env/env_testing.h"
 
 namespace kiln {
 namespace {
 
-// A fresh directory under the test temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = testing::TempDir() + "kiln_posix_fs_XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using env_testing::TempDir;
 
 enum class Kind { kPosix, kMem };
 

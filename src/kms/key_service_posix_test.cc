@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "env/env_testing.h"
 #include "env/posix_file_system.h"
 #include "kms/key_service.h"
 #include "kms/kms_testing.h"
@@ -19,22 +20,7 @@ using kms_testing::kAccountA;
 using kms_testing::Lineage;
 using kms_testing::MustOpen;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = testing::TempDir() + "kiln_kms_XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using env_testing::TempDir;
 
 // The mode bits as the kernel reports them (not through our FileSystem).
 uint32_t KernelMode(const std::string& path) {

@@ -11,27 +11,11 @@
 #include <string>
 
 #include "base/bytes.h"
+#include "env/env_testing.h"
 
 namespace kiln::store_testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kiln-store-XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using env_testing::TempDir;
 
 // The seed of a randomized test: KILN_SEED if set (to replay a failure), else a fresh one.
 // Tests print it with SCOPED_TRACE so a failure names it.
