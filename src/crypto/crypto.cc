@@ -133,7 +133,7 @@ class CachedHmac {
   CachedHmac& operator=(const CachedHmac&) = delete;
 
   // False only if OpenSSL fails (allocation, a broken library).
-  bool Mac(const Key256& key, ByteView data, Digest256& out) {
+  bool Mac(const Key256& key, ByteView prefix, ByteView data, Digest256& out) {
     if (ctx_ == nullptr) return false;
     const bool same = keyed_ && CRYPTO_memcmp(key_.data(), key.data(), key.size()) == 0;
     // A null key re-initializes the context with the key it already holds.
@@ -144,6 +144,7 @@ class CachedHmac {
     key_ = key;
     keyed_ = true;
     size_t len = 0;
+    if (!prefix.empty() && EVP_MAC_update(ctx_, prefix.data(), prefix.size()) != 1) return false;
     for (size_t off = 0; off < data.size(); off += kMaxPiece) {
       const size_t n = std::min(kMaxPiece, data.size() - off);
       if (EVP_MAC_update(ctx_, data.data() + off, n) != 1) return false;
@@ -199,12 +200,14 @@ Result<Key256> RandomKey() {
   return key;
 }
 
-Digest256 HmacSha256(const Key256& key, ByteView data) {
+Digest256 HmacSha256(const Key256& key, ByteView data) { return HmacSha256(key, {}, data); }
+
+Digest256 HmacSha256(const Key256& key, ByteView prefix, ByteView data) {
   thread_local CachedHmac hmac;
   Digest256 out;
   // The contract has no error: OpenSSL fails here only on allocation failure or a broken
   // library, which no caller could handle (as in sha256.cc).
-  if (!hmac.Mac(key, data, out)) std::abort();
+  if (!hmac.Mac(key, prefix, data, out)) std::abort();
   return out;
 }
 

@@ -23,6 +23,8 @@ Result<Key256> RandomKey();
 
 // HMAC-SHA-256.
 Digest256 HmacSha256(const Key256& key, ByteView data);
+// HMAC-SHA-256 of prefix || data, without joining them.
+Digest256 HmacSha256(const Key256& key, ByteView prefix, ByteView data);
 
 // HKDF-SHA-256 (RFC 5869): `out.size()` bytes derived from `ikm` with `salt` and `info`.
 Status HkdfSha256(ByteView ikm, ByteView salt, ByteView info, MutableByteView out);

@@ -50,6 +50,14 @@ TEST(HmacSha256Test, Rfc4231Vectors) {
   EXPECT_EQ(HexEncode(ByteView(tc5).first(16)), "a3b6167473100ee06e0c796c2955552b");
 }
 
+TEST(HmacSha256Test, PrefixFormEqualsTheJoinedMessage) {
+  const Key256 key = PaddedKey(AsBytes("Jefe"));
+  EXPECT_EQ(HexEncode(HmacSha256(key, AsBytes("what do ya "), AsBytes("want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(HmacSha256(key, {}, AsBytes("abc")), HmacSha256(key, AsBytes("abc")));
+  EXPECT_NE(HmacSha256(key, AsBytes("a"), AsBytes("bc")), HmacSha256(key, AsBytes("bc")));
+}
+
 TEST(HmacSha256Test, KeyChangesAreNotCachedWrongly) {
   const Key256 a = PaddedKey(Repeat(0x0b, 20));
   const Key256 b = PaddedKey(AsBytes("Jefe"));

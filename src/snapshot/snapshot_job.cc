@@ -8,8 +8,9 @@
 
 namespace kiln {
 
-SnapshotJob::SnapshotJob(SnapshotStore& owner, std::string id, SnapshotOptions options)
-    : owner_(owner), id_(std::move(id)), options_(std::move(options)) {}
+SnapshotJob::SnapshotJob(SnapshotStore& owner, ChunkStore& store, std::string id,
+                         SnapshotOptions options)
+    : owner_(owner), store_(store), id_(std::move(id)), options_(std::move(options)) {}
 
 SnapshotJob::~SnapshotJob() {
   if (capture_) AbortCapture();
@@ -31,7 +32,7 @@ void SnapshotJob::OnBlockCaptured(uint64_t block, ByteView data) {
   if (IsAllZero(data)) {
     ++zero_blocks_;  // zero blocks are never stored: absence from the map means zeros
   } else {
-    ChunkStore& store = owner_.chunk_store();
+    ChunkStore& store = store_;
     ChunkId id = store.IdFor(data);
     // Pin before the store decides between writing and reusing, so a concurrent GC can't free
     // a chunk this snapshot is about to reference.

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "store/block_map.h"
+#include "store/chunk_store.h"
 #include "volume/volume.h"
 
 namespace kiln {
@@ -62,11 +63,12 @@ class SnapshotJob : public CaptureSink {
 
  private:
   friend class SnapshotStore;
-  SnapshotJob(SnapshotStore& owner, std::string id, SnapshotOptions options);
+  SnapshotJob(SnapshotStore& owner, ChunkStore& store, std::string id, SnapshotOptions options);
   Result<SnapshotInfo> Finish();
   void Fail(Status status);
 
   SnapshotStore& owner_;
+  ChunkStore& store_;  // the volume's: its lineage's sealed store when encrypted
   const std::string id_;
   const SnapshotOptions options_;
   std::unique_ptr<VolumeCapture> capture_;

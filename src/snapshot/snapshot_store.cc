@@ -1,6 +1,9 @@
 #include "snapshot/snapshot_store.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
+#include <thread>
 
 namespace kiln {
 namespace {
@@ -22,20 +25,22 @@ Status CheckId(const std::string& id) {
 
 }  // namespace
 
-SnapshotStore::SnapshotStore(FileSystem& fs, ChunkStore& store, std::string dir)
-    : fs_(fs), store_(store), dir_(std::move(dir)) {}
+SnapshotStore::SnapshotStore(FileSystem& fs, ChunkStore& store, std::string dir,
+                             LineageKeyring* keyring)
+    : fs_(fs), store_(store), dir_(std::move(dir)), keyring_(keyring) {}
 
 SnapshotStore::~SnapshotStore() = default;
 
 Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(FileSystem& fs, ChunkStore& store,
-                                                           std::string dir) {
+                                                           std::string dir,
+                                                           LineageKeyring* keyring) {
   RETURN_IF_ERROR(CreateDirs(fs, dir));
   ASSIGN_OR_RETURN(auto names, fs.ListDir(dir));
   // WriteFileAtomic's temp files ("<id>.map.tmp-N") are all a crash can leave here.
   for (const auto& name : names) {
     if (name.find(".tmp-") != std::string::npos) RETURN_IF_ERROR(fs.Remove(JoinPath(dir, name)));
   }
-  return std::unique_ptr<SnapshotStore>(new SnapshotStore(fs, store, std::move(dir)));
+  return std::unique_ptr<SnapshotStore>(new SnapshotStore(fs, store, std::move(dir), keyring));
 }
 
 std::string SnapshotStore::MapPath(const std::string& id) const {
@@ -46,12 +51,13 @@ Result<std::unique_ptr<SnapshotJob>> SnapshotStore::Start(Volume& volume, const 
                                                           SnapshotOptions options) {
   RETURN_IF_ERROR(CheckId(id));
   if (Exists(fs_, MapPath(id))) return AlreadyExistsError("snapshot " + id + " exists");
-  std::unique_ptr<SnapshotJob> job(new SnapshotJob(*this, id, std::move(options)));
+  std::unique_ptr<SnapshotJob> job(
+      new SnapshotJob(*this, volume.chunk_store(), id, std::move(options)));
   ASSIGN_OR_RETURN(job->capture_, volume.BeginCapture(*job));
   job->blocks_total_ = job->capture_->blocks().size();
   // Two snapshots with one id would race to the same map file; the job's destructor aborts
   // the capture when this fails.
-  RETURN_IF_ERROR(RegisterBase(job.get(), &job->capture_->base()));
+  RETURN_IF_ERROR(RegisterBase(job.get(), id, &job->capture_->base()));
   return job;
 }
 
@@ -98,7 +104,40 @@ Result<std::unique_ptr<Volume>> SnapshotStore::CreateVolume(const std::string& i
                                 " is smaller than snapshot " + id + " (" +
                                 std::to_string(map.volume_size()) + ")");
   }
-  return Volume::Create(fs_, store_, dir, size, Volume::Base{&map, MapPath(id)});
+  const Volume::Base base{&map, MapPath(id)};
+  if (!map.encrypted()) return Volume::Create(fs_, store_, dir, size, base);
+  ASSIGN_OR_RETURN(LineageKeys keys, KeysFor(map.lineage()));
+  ASSIGN_OR_RETURN(ChunkStore * store, StoreFor(map.lineage(), true));
+  auto volume = Volume::Create(fs_, *store, dir, size, base, &keys);
+  OPENSSL_cleanse(&keys, sizeof(keys));
+  return volume;
+}
+
+Result<std::unique_ptr<Volume>> SnapshotStore::OpenVolume(const std::string& dir) {
+  ASSIGN_OR_RETURN(VolumeInfo info, Volume::Inspect(fs_, dir));
+  if (!info.encrypted) return Volume::Open(fs_, store_, dir);
+  ASSIGN_OR_RETURN(LineageKeys keys, KeysFor(info.lineage));
+  ASSIGN_OR_RETURN(ChunkStore * store, StoreFor(info.lineage, true));
+  auto volume = Volume::Open(fs_, *store, dir, &keys);
+  OPENSSL_cleanse(&keys, sizeof(keys));
+  return volume;
+}
+
+Result<LineageKeys> SnapshotStore::KeysFor(const LineageId& lineage) {
+  if (keyring_ == nullptr) {
+    return FailedPreconditionError("lineage " + HexEncode(lineage) +
+                                   " is encrypted and this store has no keyring");
+  }
+  return keyring_->Keys(lineage);
+}
+
+Result<ChunkStore*> SnapshotStore::StoreFor(const LineageId& lineage, bool encrypted) {
+  if (!encrypted) return &store_;
+  if (keyring_ == nullptr) {
+    return FailedPreconditionError("lineage " + HexEncode(lineage) +
+                                   " is encrypted and this store has no keyring");
+  }
+  return keyring_->Store(lineage);
 }
 
 void SnapshotStore::Pin(const ChunkId& id) {
@@ -115,19 +154,18 @@ void SnapshotStore::Unpin(const std::vector<ChunkId>& ids) {
   }
 }
 
-Status SnapshotStore::RegisterBase(const SnapshotJob* job, const BlockMap* base) {
+Status SnapshotStore::RegisterBase(const void* owner, const std::string& id, const BlockMap* base) {
   std::lock_guard lock(pin_mu_);
-  for (const auto& [other, other_base] : in_flight_bases_) {
-    if (other->id() == job->id())
-      return AlreadyExistsError("snapshot " + job->id() + " is in progress");
+  for (const auto& [other, in_flight] : in_flight_bases_) {
+    if (in_flight.id == id) return AlreadyExistsError("snapshot " + id + " is in progress");
   }
-  in_flight_bases_[job] = base;
+  in_flight_bases_[owner] = InFlight{id, base};
   return Status::Ok();
 }
 
-void SnapshotStore::UnregisterBase(const SnapshotJob* job) {
+void SnapshotStore::UnregisterBase(const void* owner) {
   std::lock_guard lock(pin_mu_);
-  in_flight_bases_.erase(job);
+  in_flight_bases_.erase(owner);
 }
 
 Result<GcStats> SnapshotStore::CollectGarbage(const GcRoots& roots) {
@@ -162,7 +200,7 @@ Result<GcStats> SnapshotStore::CollectGarbage(const GcRoots& roots) {
     }
     // A base is unregistered (under pin_mu_) before its capture is destroyed.
     std::lock_guard lock(pin_mu_);
-    for (const auto& [job, base] : in_flight_bases_) mark(*base);
+    for (const auto& [owner, in_flight] : in_flight_bases_) mark(*in_flight.base);
   }
   for (const auto& path : roots.map_paths) {
     ASSIGN_OR_RETURN(BlockMap map, BlockMap::Load(fs_, path));
@@ -188,6 +226,104 @@ Result<GcStats> SnapshotStore::CollectGarbage(const GcRoots& roots) {
     ++stats.deleted_chunks;
   }
   return stats;
+}
+
+// --- Copy: CopySnapshot, sharing chunks or re-sealing them under a new encrypted lineage ---
+
+Status SnapshotStore::WriteNewMap(const std::string& id, const BlockMap& map) {
+  std::shared_lock maps_lock(maps_mu_);
+  if (Exists(fs_, MapPath(id))) return AlreadyExistsError("snapshot " + id + " exists");
+  // Every chunk the map names is durable (or was already referenced by the source).
+  return map.WriteTo(fs_, MapPath(id));
+}
+
+Result<std::vector<BlockMap::Entry>> SnapshotStore::Reseal(const BlockMap& map, ChunkStore& source,
+                                                           ChunkStore& target,
+                                                           const CopyOptions& options,
+                                                           std::vector<ChunkId>& pins) {
+  const std::vector<BlockMap::Entry>& in = map.entries();
+  std::vector<BlockMap::Entry> out(in.size());
+  std::vector<ChunkId> new_ids(in.size());
+  size_t threads = options.threads > 0 ? static_cast<size_t>(options.threads)
+                                       : std::max(1u, std::thread::hardware_concurrency()) * 8;
+  threads = std::min(threads, std::max<size_t>(1, in.size()));
+  std::atomic<size_t> next{0}, done{0};
+  std::mutex mu;
+  Status error;  // guarded by mu
+  auto fail = [&](Status s) {
+    std::lock_guard lock(mu);
+    if (error.ok()) error = std::move(s);
+  };
+  auto failed = [&] {
+    std::lock_guard lock(mu);
+    return !error.ok();
+  };
+  auto worker = [&] {
+    for (size_t i = next++; i < in.size() && !failed(); i = next++) {
+      auto plain = source.Get(in[i].chunk);  // opened and verified by the source store
+      if (!plain.ok()) {
+        return fail(plain.status().Annotate("copying block " + std::to_string(in[i].block)));
+      }
+      const ChunkId id = target.IdFor(*plain);
+      Pin(id);  // before the store decides between writing and reusing (as SnapshotJob)
+      new_ids[i] = id;
+      auto put = target.PutWithId(id, *plain);
+      OPENSSL_cleanse(plain->data(), plain->size());
+      if (!put.ok()) {
+        return fail(put.status().Annotate("copying block " + std::to_string(in[i].block)));
+      }
+      out[i] = BlockMap::Entry{in[i].block, id};
+      const uint64_t n = ++done;
+      if (options.progress && !options.progress(n, in.size())) {
+        return fail(AbortedError("copy stopped"));
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (new_ids[i] != ChunkId{}) pins.push_back(new_ids[i]);
+  }
+  if (!error.ok()) return error;
+  return out;
+}
+
+Result<BlockMap> SnapshotStore::Copy(const std::string& source, const std::string& id,
+                                     const CopyOptions& options) {
+  RETURN_IF_ERROR(CheckId(id));
+  ASSIGN_OR_RETURN(BlockMap map, Load(source));
+  if (Exists(fs_, MapPath(id))) return AlreadyExistsError("snapshot " + id + " exists");
+  if (options.encrypt_to == nullptr) {
+    RETURN_IF_ERROR(WriteNewMap(id, map));
+    return map;
+  }
+  const LineageKeys& keys = *options.encrypt_to;
+  if (keys.lineage == map.lineage()) {
+    return InvalidArgumentError("re-sealing needs a new lineage, not the source's own");
+  }
+  ASSIGN_OR_RETURN(ChunkStore * from, StoreFor(map.lineage(), map.encrypted()));
+  ASSIGN_OR_RETURN(ChunkStore * to, StoreFor(keys.lineage, true));
+  // The source map stays live while its chunks are read, even if it is deleted meanwhile.
+  RETURN_IF_ERROR(RegisterBase(&map, id, &map));
+  std::vector<ChunkId> pins;
+  auto entries = Reseal(map, *from, *to, options, pins);
+  BlockMap copy(map.volume_size(), keys.lineage, map.parent(), /*encrypted=*/true);
+  Status s = entries.status();
+  if (s.ok()) {
+    copy = copy.WithChanges([&] {
+      std::vector<std::pair<uint64_t, std::optional<ChunkId>>> changes;
+      changes.reserve(entries->size());
+      for (const auto& e : *entries) changes.emplace_back(e.block, e.chunk);
+      return changes;
+    }());
+    s = WriteNewMap(id, copy);
+  }
+  UnregisterBase(&map);
+  Unpin(pins);
+  if (!s.ok()) return s.Annotate("copying snapshot " + source + " to " + id);
+  return copy;
 }
 
 }  // namespace kiln

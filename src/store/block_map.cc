@@ -35,7 +35,10 @@ struct Header {
   LineageId lineage;
   std::string parent;
   size_t entries_offset;
+  bool encrypted;
 };
+
+constexpr uint32_t kFlagEncrypted = 1;
 
 Result<Header> ParseHeader(ByteView b) {
   if (b.size() < kFixedHeaderSize + kTrailerSize) {
@@ -54,8 +57,9 @@ Result<Header> ParseHeader(ByteView b) {
     return Bad("block size " + Num(block_size) + ", expected " + Num(kBlockSize));
   }
   const uint32_t flags = GetU32(p + 12);
-  if (flags != 0) return Bad("unknown flags " + Num(flags));
+  if ((flags & ~kFlagEncrypted) != 0) return Bad("unknown flags " + Num(flags));
   Header h;
+  h.encrypted = (flags & kFlagEncrypted) != 0;
   h.volume_size = GetU64(p + 16);
   if (h.volume_size > kMaxVolumeSize) {
     return Bad("volume size " + Num(h.volume_size) + " is beyond the 16 TiB limit");
@@ -108,7 +112,7 @@ void BlockMap::Set(uint64_t block, std::optional<ChunkId> chunk) {
 
 BlockMap BlockMap::WithChanges(
     const std::vector<std::pair<uint64_t, std::optional<ChunkId>>>& changes) const {
-  BlockMap out(volume_size_, lineage_, parent_);
+  BlockMap out(volume_size_, lineage_, parent_, encrypted_);
   out.entries_.reserve(entries_.size() + changes.size());
   auto old = entries_.begin();
   for (const auto& [block, chunk] : changes) {
@@ -146,7 +150,7 @@ Bytes BlockMap::Serialize() const {
   out.insert(out.end(), kMagic, kMagic + 4);
   AppendU32(out, kVersion);
   AppendU32(out, static_cast<uint32_t>(kBlockSize));
-  AppendU32(out, 0);  // flags
+  AppendU32(out, encrypted_ ? kFlagEncrypted : 0);  // flags
   AppendU64(out, volume_size_);
   AppendU64(out, entries_.size());
   out.insert(out.end(), lineage_.begin(), lineage_.end());
@@ -169,7 +173,7 @@ Result<BlockMap> BlockMap::Parse(ByteView bytes) {
   if (std::memcmp(digest.data(), bytes.data() + body, kTrailerSize) != 0) {
     return Bad("checksum mismatch (the file is damaged)");
   }
-  BlockMap map(h.volume_size, h.lineage, std::move(h.parent));
+  BlockMap map(h.volume_size, h.lineage, std::move(h.parent), h.encrypted);
   const uint64_t count = map.block_count();
   map.entries_.resize(h.entry_count);
   const uint8_t* p = bytes.data() + h.entries_offset;

@@ -165,6 +165,22 @@ TEST(BlockMapTest, EdgeMapsRoundTrip) {
   EXPECT_EQ(*BlockMap::Parse(max.Serialize()), max);
 }
 
+TEST(BlockMapTest, EncryptedFlagRoundTripsAndSurvivesChanges) {
+  BlockMap m(3 * kBlockSize, Lineage(7), "p", /*encrypted=*/true);
+  m.Set(1, IdOf(1));
+  const Bytes bytes = m.Serialize();
+  EXPECT_EQ(bytes[12], 1) << "flags bit 0 marks an encrypted lineage";
+  Result<BlockMap> back = BlockMap::Parse(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(back->encrypted());
+  EXPECT_EQ(*back, m);
+  EXPECT_TRUE(m.WithChanges({{2, IdOf(2)}}).encrypted());
+  BlockMap plain(3 * kBlockSize, Lineage(7), "p");
+  plain.Set(1, IdOf(1));
+  EXPECT_FALSE(plain.encrypted());
+  EXPECT_NE(plain, m) << "the flag is part of the map's identity";
+}
+
 TEST(BlockMapTest, FileLayout) {
   BlockMap m(3 * kBlockSize, Lineage(0xab), "snap-1");
   m.Set(2, IdOf(2));
@@ -208,7 +224,7 @@ TEST(BlockMapTest, ParseRejectsBadHeaders) {
   Reseal(b);
   ExpectCorrupt(b, "block size 4096");
   b = GoodMap();
-  PutU32(&b[12], 1);
+  PutU32(&b[12], 2);
   Reseal(b);
   ExpectCorrupt(b, "flags");
   b = GoodMap();

@@ -4,6 +4,8 @@
 //   id_key   "kiln chunk id"   -> chunk ids: HMAC-SHA-256(id_key, plaintext)
 //   seal_key "kiln chunk seal" -> chunk sealing: AES-256-GCM
 //   xts_key  "kiln volume xts" -> a volume's local data file: AES-256-XTS per 4 KiB sector
+//   sector_mac_key "kiln volume sector mac" -> the integrity tags of those sectors
+//   check_key "kiln key check" -> a key check value that tells a wrong data key at once
 // so one data key never serves two purposes.
 #pragma once
 
@@ -17,6 +19,8 @@ struct LineageKeys {
   Key256 id_key{};
   Key256 seal_key{};
   XtsKey xts_key{};
+  Key256 sector_mac_key{};
+  Key256 check_key{};
 
   // Derives every working key of `lineage` from its data key.
   static Result<LineageKeys> Derive(const LineageId& lineage, const Key256& data_key);

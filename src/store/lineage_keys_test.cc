@@ -31,6 +31,10 @@ TEST(LineageKeysTest, KnownAnswer) {
   EXPECT_EQ(HexEncode(keys->xts_key),
             "a42a5f934f770be96d5d1653acae738dcb86384c255d93e3808e9fe040a83e02"
             "50daca42800cf964504f81d64b6187c9c369263e1c669939c7aebc254d498661");
+  EXPECT_EQ(HexEncode(keys->sector_mac_key),
+            "7c7a259ad52ae5bfcb58e15ebd36f26ec08c8b0256ebe7985aac9b761944f4cf");
+  EXPECT_EQ(HexEncode(keys->check_key),
+            "67a915ed1d5a6bd0ade31ff312e8732d28e7f62f02e678da2289538bff51752f");
 }
 
 TEST(LineageKeysTest, EveryInputChangesEveryKey) {
@@ -41,6 +45,8 @@ TEST(LineageKeysTest, EveryInputChangesEveryKey) {
     EXPECT_NE(k->id_key, base.id_key);
     EXPECT_NE(k->seal_key, base.seal_key);
     EXPECT_NE(k->xts_key, base.xts_key);
+    EXPECT_NE(k->sector_mac_key, base.sector_mac_key);
+    EXPECT_NE(k->check_key, base.check_key);
   }
   EXPECT_NE(base.id_key, base.seal_key) << "one data key never serves two purposes";
   const LineageKeys again = *LineageKeys::Derive(Lineage(1), DataKey(1));

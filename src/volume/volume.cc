@@ -2,6 +2,8 @@
 // Create and Open are in volume_open.cc, I/O in volume_io.cc, captures in volume_capture.cc.
 #include "volume/volume.h"
 
+#include <openssl/crypto.h>
+
 #include <shared_mutex>
 
 #include "volume/volume_impl.h"
@@ -12,6 +14,7 @@ Volume::Impl::Impl(FileSystem& fs, ChunkStore& store, std::string dir, Parts par
     : fs_(fs),
       store_(store),
       dir_(std::move(dir)),
+      keys_(std::move(parts.keys)),
       lineage_(parts.meta.lineage),
       unclean_open_(parts.unclean),
       meta_(std::move(parts.meta)),
@@ -23,6 +26,7 @@ Volume::Impl::Impl(FileSystem& fs, ChunkStore& store, std::string dir, Parts par
       base_(std::move(parts.base)) {}
 
 Volume::Impl::~Impl() {
+  if (keys_) OPENSSL_cleanse(keys_.get(), sizeof(LineageKeys));
   // A capture that outlives its volume fails its later calls instead of touching freed memory.
   if (capture_) {
     capture_->finished.store(true);
@@ -141,7 +145,8 @@ Status Volume::Impl::GrowDataFiles(uint64_t new_size) {
   for (uint64_t k = 0; k < DataSegmentCount(new_size); ++k) {
     if (k >= files_.data.size()) {
       // kCreate: an interrupted Grow may have left the segment behind (all zeros).
-      ASSIGN_OR_RETURN(auto file, fs_.Open(JoinPath(dir_, DataSegmentName(k)), OpenMode::kCreate));
+      ASSIGN_OR_RETURN(auto file, OpenDataSegment(fs_, dir_, k, DataSegmentBytes(new_size, k),
+                                                  OpenMode::kCreate, keys_.get()));
       files_.data.push_back(std::move(file));
     }
     RETURN_IF_ERROR(files_.data[k]->Truncate(DataSegmentBytes(new_size, k)));
@@ -176,18 +181,21 @@ Volume::Volume(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
 Volume::~Volume() = default;
 
 Result<std::unique_ptr<Volume>> Volume::Create(FileSystem& fs, ChunkStore& store,
-                                               const std::string& dir, uint64_t size, Base base) {
-  ASSIGN_OR_RETURN(auto impl, Impl::Create(fs, store, dir, size, base));
+                                               const std::string& dir, uint64_t size, Base base,
+                                               const LineageKeys* keys) {
+  ASSIGN_OR_RETURN(auto impl, Impl::Create(fs, store, dir, size, base, keys));
   return std::unique_ptr<Volume>(new Volume(std::move(impl)));
 }
 
 Result<std::unique_ptr<Volume>> Volume::Open(FileSystem& fs, ChunkStore& store,
-                                             const std::string& dir) {
-  ASSIGN_OR_RETURN(auto impl, Impl::Open(fs, store, dir));
+                                             const std::string& dir, const LineageKeys* keys) {
+  ASSIGN_OR_RETURN(auto impl, Impl::Open(fs, store, dir, keys));
   return std::unique_ptr<Volume>(new Volume(std::move(impl)));
 }
 
 const LineageId& Volume::lineage() const { return impl_->lineage(); }
+bool Volume::encrypted() const { return impl_->encrypted(); }
+ChunkStore& Volume::chunk_store() const { return impl_->chunk_store(); }
 std::shared_ptr<const BlockMap> Volume::base() const { return impl_->base(); }
 Status Volume::Read(uint64_t offset, MutableByteView out) { return impl_->Read(offset, out); }
 Status Volume::Write(uint64_t offset, ByteView data) { return impl_->Write(offset, data); }

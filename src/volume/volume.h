@@ -32,6 +32,7 @@
 #include "env/file_system.h"
 #include "store/block_map.h"
 #include "store/chunk_store.h"
+#include "store/lineage_keys.h"
 
 namespace kiln {
 
@@ -58,6 +59,13 @@ struct VolumeStats {
   uint64_t base_blocks_missing = 0;  // of those, not yet local (hydration still to do)
 };
 
+// What a volume directory holds, without opening it (Volume::Inspect).
+struct VolumeInfo {
+  uint64_t size = 0;
+  LineageId lineage{};
+  bool encrypted = false;
+};
+
 // The snapshot a new volume starts from (Volume::Create).
 struct VolumeBase {
   const BlockMap* map = nullptr;
@@ -70,16 +78,35 @@ class Volume {
   // path of its durable file), the volume starts as that snapshot and is ready at once: nothing
   // is copied, the map file is hard-linked. `size` must be >= the base's size and <= 16 TiB.
   // Without `base`, the volume is all zeros under a new random lineage.
+  //
+  // Encryption: with `keys`, the volume is encrypted under keys->lineage. Its data files hold
+  // only AES-XTS ciphertext with integrity tags (xts_file.h, sector_tags.h), and `store` must
+  // be that lineage's SealedChunkStore. Without a base the volume takes keys->lineage; with one,
+  // the base must be an encrypted map of that lineage (InvalidArgument otherwise: an
+  // unencrypted snapshot is re-sealed by copying it, SnapshotStore::Copy). An encrypted base
+  // without keys is FailedPrecondition: encrypted data never becomes unencrypted.
   using Base = VolumeBase;
   static Result<std::unique_ptr<Volume>> Create(FileSystem& fs, ChunkStore& store,
                                                 const std::string& dir, uint64_t size,
-                                                Base base = {});
+                                                Base base = {}, const LineageKeys* keys = nullptr);
+  // Opens a volume `dir` holds. An encrypted volume needs the keys of its lineage: none is
+  // FailedPrecondition, keys of another lineage InvalidArgument, and a wrong data key for the
+  // lineage FailedPrecondition (a key check in volume.meta tells it before any data is read).
+  // Keys for an unencrypted volume are InvalidArgument.
   static Result<std::unique_ptr<Volume>> Open(FileSystem& fs, ChunkStore& store,
-                                              const std::string& dir);
+                                              const std::string& dir,
+                                              const LineageKeys* keys = nullptr);
+  // Reads `dir`'s volume.meta: NotFound if there is no volume, Corruption if it is damaged.
+  // Tells a caller whether Open needs keys, and of which lineage.
+  static Result<VolumeInfo> Inspect(FileSystem& fs, const std::string& dir);
   ~Volume();  // does not Close: dropping an open volume is an unclean shutdown
 
   uint64_t size() const { return size_.load(); }
   const LineageId& lineage() const;
+  bool encrypted() const;
+  // The chunk store the volume fetches from (its lineage's sealed store when encrypted); its
+  // snapshots store their chunks there.
+  ChunkStore& chunk_store() const;
   bool unclean_open() const { return unclean_open_; }
   // The base map as of now (shared: stays valid while held even if a snapshot replaces it).
   // Never null: a volume without a base has an empty map of its lineage.

@@ -45,6 +45,18 @@ inline uint64_t DataSegmentBytes(uint64_t size, uint64_t segment) {
   return std::min(kDataSegmentBytes, size - segment * kDataSegmentBytes);
 }
 std::string DataSegmentName(uint64_t segment);  // "data", "data.1", ...
+// An encrypted volume's sector tags and write intents of each segment: "tags", "tags.1", ...
+// and "intent", "intent.1", ... (sector_tags.h).
+std::string TagsFileName(uint64_t segment);
+std::string IntentFileName(uint64_t segment);
+// Opens data segment `segment` of `bytes` bytes (`mode`: kCreateExclusive at Create, kCreate
+// at Grow, kReadWrite at Open). With `keys` it is an XtsFile with its sector tags, recovered
+// (SectorTags::Recover) if writes were under way at a crash.
+Result<std::unique_ptr<File>> OpenDataSegment(FileSystem& fs, const std::string& dir,
+                                              uint64_t segment, uint64_t bytes, OpenMode mode,
+                                              const LineageKeys* keys);
+// The key check volume.meta records for an encrypted volume.
+std::array<uint8_t, 16> KeyCheck(const LineageKeys& keys);
 inline constexpr char kVolumePresentFile[] = "present";
 inline constexpr char kVolumeDirtyFile[] = "dirty";
 
@@ -77,6 +89,7 @@ class Volume::Impl {
     Bitmap present, dirty;
     std::shared_ptr<const BlockMap> base;  // never null: an empty map when there is no base
     bool unclean = false;                  // opened after an unclean shutdown
+    std::unique_ptr<LineageKeys> keys;     // set for an encrypted volume
   };
   Impl(FileSystem& fs, ChunkStore& store, std::string dir, Parts parts);
   ~Impl();
@@ -84,11 +97,13 @@ class Volume::Impl {
   // volume.cc
   static Result<std::unique_ptr<Impl>> Create(FileSystem& fs, ChunkStore& store,
                                               const std::string& dir, uint64_t size,
-                                              const Volume::Base& base);
+                                              const Volume::Base& base, const LineageKeys* keys);
   static Result<std::unique_ptr<Impl>> Open(FileSystem& fs, ChunkStore& store,
-                                            const std::string& dir);
+                                            const std::string& dir, const LineageKeys* keys);
   uint64_t size() const { return size_.load(); }
   const LineageId& lineage() const { return lineage_; }
+  bool encrypted() const { return keys_ != nullptr; }
+  ChunkStore& chunk_store() const { return store_; }
   bool unclean_open() const { return unclean_open_; }
   std::shared_ptr<const BlockMap> base() const;
   Status Flush();
@@ -157,6 +172,7 @@ class Volume::Impl {
   FileSystem& fs_;
   ChunkStore& store_;
   const std::string dir_;
+  const std::unique_ptr<LineageKeys> keys_;  // null for an unencrypted volume; wiped at the end
   const LineageId lineage_;
   const bool unclean_open_;
 

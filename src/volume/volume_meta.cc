@@ -10,6 +10,8 @@ namespace {
 
 constexpr char kMagic[4] = {'K', 'L', 'N', 'V'};
 constexpr uint32_t kFlagClean = 1;
+constexpr uint32_t kFlagEncrypted = 2;
+constexpr size_t kKeyCheckBytes = 16;
 constexpr size_t kMaxBaseName = 255;
 // magic, version, flags, size, generation, lineage, base name length.
 constexpr size_t kFixedBytes = 4 + 4 + 4 + 8 + 8 + 16 + 4;
@@ -29,12 +31,13 @@ std::string BaseFileName(uint64_t generation) {
 Bytes VolumeMeta::Serialize() const {
   Bytes out(kMagic, kMagic + 4);
   AppendU32(out, kVersion);
-  AppendU32(out, clean ? kFlagClean : 0);
+  AppendU32(out, (clean ? kFlagClean : 0) | (encrypted ? kFlagEncrypted : 0));
   AppendU64(out, size);
   AppendU64(out, generation);
   out.insert(out.end(), lineage.begin(), lineage.end());
   AppendU32(out, static_cast<uint32_t>(base_file.size()));
   out.insert(out.end(), base_file.begin(), base_file.end());
+  if (encrypted) out.insert(out.end(), key_check.begin(), key_check.end());
   const Digest256 digest = Sha256(out);
   out.insert(out.end(), digest.begin(), digest.end());
   return out;
@@ -58,20 +61,25 @@ Result<VolumeMeta> VolumeMeta::Parse(ByteView bytes) {
     return CorruptionError("volume.meta has unsupported version " + std::to_string(version));
   }
   const uint32_t flags = GetU32(p + 4);
-  if ((flags & ~kFlagClean) != 0) {
+  if ((flags & ~(kFlagClean | kFlagEncrypted)) != 0) {
     return CorruptionError("volume.meta has unknown flags " + std::to_string(flags));
   }
   VolumeMeta meta;
   meta.clean = (flags & kFlagClean) != 0;
+  meta.encrypted = (flags & kFlagEncrypted) != 0;
   meta.size = GetU64(p + 8);
   meta.generation = GetU64(p + 16);
   std::memcpy(meta.lineage.data(), p + 24, 16);
   const uint32_t name_len = GetU32(p + 40);
-  if (kFixedBytes + name_len != body.size()) {
+  const size_t check_len = meta.encrypted ? kKeyCheckBytes : 0;
+  if (kFixedBytes + uint64_t{name_len} + check_len != body.size()) {
     return CorruptionError("volume.meta base name length " + std::to_string(name_len) +
                            " does not match its size");
   }
   meta.base_file.assign(reinterpret_cast<const char*>(body.data()) + kFixedBytes, name_len);
+  if (meta.encrypted) {
+    std::memcpy(meta.key_check.data(), body.data() + kFixedBytes + name_len, kKeyCheckBytes);
+  }
   if (!ValidBaseName(meta.base_file)) {
     return CorruptionError("volume.meta names an invalid base file");
   }

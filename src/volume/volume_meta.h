@@ -2,6 +2,7 @@
 // only whole, with WriteFileAtomic; format in docs/formats/volume.md. Internal to src/volume.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -23,6 +24,11 @@ struct VolumeMeta {
   bool clean = false;
   // Bumped each time a capture commits a new base; names the base file.
   uint64_t generation = 0;
+  // An encrypted volume: its data files are AES-XTS with sector tags under the lineage's keys.
+  // key_check = HMAC-SHA-256(check_key, "kiln volume key check")[0..16) tells a wrong key at
+  // Open without touching data.
+  bool encrypted = false;
+  std::array<uint8_t, 16> key_check{};
 
   bool operator==(const VolumeMeta&) const = default;
 

@@ -1,8 +1,11 @@
 // Creating and opening a volume directory (format: docs/formats/volume.md).
+#include <openssl/crypto.h>
+
 #include <random>
 #include <set>
 
 #include "volume/volume_impl.h"
+#include "volume/xts_file.h"
 
 namespace kiln {
 namespace {
@@ -41,11 +44,19 @@ void RemoveStaleFiles(FileSystem& fs, const std::string& dir, const VolumeMeta& 
   auto names = fs.ListDir(dir);
   if (!names.ok()) return;
   std::set<std::string> segments;
-  for (uint64_t k = 0; k < DataSegmentCount(meta.size); ++k) segments.insert(DataSegmentName(k));
+  for (uint64_t k = 0; k < DataSegmentCount(meta.size); ++k) {
+    segments.insert(DataSegmentName(k));
+    if (meta.encrypted) {
+      segments.insert(TagsFileName(k));
+      segments.insert(IntentFileName(k));
+    }
+  }
   for (const std::string& name : *names) {
     const bool stale_base =
         name.starts_with("base-") && name.ends_with(".map") && name != meta.base_file;
-    const bool stale_segment = name.starts_with("data.") && !segments.contains(name);
+    const bool segment_file =
+        name.starts_with("data.") || name.starts_with("tags") || name.starts_with("intent");
+    const bool stale_segment = segment_file && name != "data" && !segments.contains(name);
     if (stale_base || stale_segment || name.find(".tmp-") != std::string::npos) {
       fs.Remove(JoinPath(dir, name)).IgnoreError();
     }
@@ -65,7 +76,7 @@ Result<std::unique_ptr<File>> OpenPart(FileSystem& fs, const std::string& dir,
 Result<std::shared_ptr<const BlockMap>> LoadBase(FileSystem& fs, const std::string& dir,
                                                  const VolumeMeta& meta) {
   if (meta.base_file.empty()) {
-    return std::make_shared<const BlockMap>(meta.size, meta.lineage, "");
+    return std::make_shared<const BlockMap>(meta.size, meta.lineage, "", meta.encrypted);
   }
   const std::string path = JoinPath(dir, meta.base_file);
   auto map = BlockMap::Load(fs, path);
@@ -78,16 +89,31 @@ Result<std::shared_ptr<const BlockMap>> LoadBase(FileSystem& fs, const std::stri
   if (map->lineage() != meta.lineage) {
     return CorruptionError("volume " + dir + ": base map belongs to another lineage");
   }
+  if (map->encrypted() != meta.encrypted) {
+    return CorruptionError("volume " + dir + ": base map and volume disagree on encryption");
+  }
   if (map->volume_size() > meta.size) {
     return CorruptionError("volume " + dir + ": base map is larger than the volume");
   }
   return std::make_shared<const BlockMap>(std::move(map).value());
 }
 
-Status CheckCreateArgs(uint64_t size, const Volume::Base& base) {
+Status CheckCreateArgs(uint64_t size, const Volume::Base& base, const LineageKeys* keys) {
   if (size == 0 || size > kMaxVolumeSize) {
     return InvalidArgumentError("volume size " + std::to_string(size) +
                                 " is not in 1 byte .. 16 TiB");
+  }
+  if (base.map != nullptr && base.map->encrypted() && keys == nullptr) {
+    return FailedPreconditionError(
+        "the base snapshot is encrypted: a volume from it is encrypted under its lineage's keys");
+  }
+  if (base.map != nullptr && !base.map->encrypted() && keys != nullptr) {
+    return InvalidArgumentError(
+        "an unencrypted snapshot cannot be the base of an encrypted volume: copy it with "
+        "encryption first");
+  }
+  if (base.map != nullptr && keys != nullptr && keys->lineage != base.map->lineage()) {
+    return InvalidArgumentError("the keys are of another lineage than the base snapshot");
   }
   if (base.map == nullptr) {
     if (!base.map_path.empty()) return InvalidArgumentError("a base map path without a map");
@@ -116,6 +142,25 @@ Result<VolumeMeta> LoadMeta(FileSystem& fs, const std::string& dir) {
   return meta;
 }
 
+Status CheckOpenKeys(const std::string& dir, const VolumeMeta& meta, const LineageKeys* keys) {
+  if (meta.encrypted && keys == nullptr) {
+    return FailedPreconditionError("volume " + dir +
+                                   " is encrypted: it opens only with its lineage's keys");
+  }
+  if (!meta.encrypted && keys != nullptr) {
+    return InvalidArgumentError("volume " + dir + " is not encrypted, but keys were given");
+  }
+  if (keys == nullptr) return Status::Ok();
+  if (keys->lineage != meta.lineage) {
+    return InvalidArgumentError("volume " + dir + ": the keys are of another lineage");
+  }
+  if (CRYPTO_memcmp(KeyCheck(*keys).data(), meta.key_check.data(), meta.key_check.size()) != 0) {
+    return FailedPreconditionError("volume " + dir +
+                                   ": wrong data key for its lineage (the key check fails)");
+  }
+  return Status::Ok();
+}
+
 Result<Bitmap> LoadBitmap(File& file, uint64_t blocks, const std::string& dir,
                           const std::string& what) {
   auto bitmap = Bitmap::Load(file, blocks);
@@ -123,10 +168,25 @@ Result<Bitmap> LoadBitmap(File& file, uint64_t blocks, const std::string& dir,
   return bitmap;
 }
 
+// A missing file of the volume directory is damage to the volume.
+Status RequirePart(FileSystem& fs, const std::string& dir, const std::string& name) {
+  auto info = fs.Stat(JoinPath(dir, name));
+  if (!info.ok() && info.status().code() == Code::kNotFound) {
+    return CorruptionError("volume " + dir + ": file '" + name + "' is missing");
+  }
+  return info.status();
+}
+
 Status OpenDataSegments(FileSystem& fs, const std::string& dir, uint64_t size,
-                        std::vector<std::unique_ptr<File>>& out) {
+                        const LineageKeys* keys, std::vector<std::unique_ptr<File>>& out) {
   for (uint64_t k = 0; k < DataSegmentCount(size); ++k) {
-    ASSIGN_OR_RETURN(auto file, OpenPart(fs, dir, DataSegmentName(k)));
+    RETURN_IF_ERROR(RequirePart(fs, dir, DataSegmentName(k)));
+    if (keys != nullptr) {
+      RETURN_IF_ERROR(RequirePart(fs, dir, TagsFileName(k)));
+      RETURN_IF_ERROR(RequirePart(fs, dir, IntentFileName(k)));
+    }
+    ASSIGN_OR_RETURN(auto file, OpenDataSegment(fs, dir, k, DataSegmentBytes(size, k),
+                                                OpenMode::kReadWrite, keys));
     ASSIGN_OR_RETURN(uint64_t have, file->Size());
     const uint64_t want = DataSegmentBytes(size, k);
     if (have < want) {
@@ -140,26 +200,68 @@ Status OpenDataSegments(FileSystem& fs, const std::string& dir, uint64_t size,
 
 }  // namespace
 
+Result<VolumeInfo> Volume::Inspect(FileSystem& fs, const std::string& dir) {
+  ASSIGN_OR_RETURN(VolumeMeta meta, LoadMeta(fs, dir));
+  return VolumeInfo{meta.size, meta.lineage, meta.encrypted};
+}
+
 std::string DataSegmentName(uint64_t segment) {
   return segment == 0 ? "data" : "data." + std::to_string(segment);
+}
+std::string TagsFileName(uint64_t segment) {
+  return segment == 0 ? "tags" : "tags." + std::to_string(segment);
+}
+std::string IntentFileName(uint64_t segment) {
+  return segment == 0 ? "intent" : "intent." + std::to_string(segment);
+}
+
+std::array<uint8_t, 16> KeyCheck(const LineageKeys& keys) {
+  const Digest256 mac = HmacSha256(keys.check_key, AsBytes("kiln volume key check"));
+  std::array<uint8_t, 16> out;
+  std::copy_n(mac.begin(), out.size(), out.begin());
+  return out;
+}
+
+Result<std::unique_ptr<File>> OpenDataSegment(FileSystem& fs, const std::string& dir,
+                                              uint64_t segment, uint64_t bytes, OpenMode mode,
+                                              const LineageKeys* keys) {
+  ASSIGN_OR_RETURN(auto file, fs.Open(JoinPath(dir, DataSegmentName(segment)), mode));
+  if (keys == nullptr) return file;
+  // Tweaks and tags number the volume's sectors, so no two segments share one.
+  const uint64_t first_sector = segment * (kDataSegmentBytes / kXtsSectorSize);
+  ASSIGN_OR_RETURN(auto tags, SectorTags::Open(fs, JoinPath(dir, TagsFileName(segment)),
+                                               JoinPath(dir, IntentFileName(segment)), mode, bytes,
+                                               keys->sector_mac_key, first_sector));
+  auto xts =
+      std::make_unique<XtsFile>(std::move(file), keys->xts_key, first_sector, std::move(tags));
+  RETURN_IF_ERROR(xts->Recover());
+  return std::unique_ptr<File>(std::move(xts));
 }
 
 Result<std::unique_ptr<Volume::Impl>> Volume::Impl::Create(FileSystem& fs, ChunkStore& store,
                                                            const std::string& dir, uint64_t size,
-                                                           const Volume::Base& base) {
-  RETURN_IF_ERROR(CheckCreateArgs(size, base));
+                                                           const Volume::Base& base,
+                                                           const LineageKeys* keys) {
+  RETURN_IF_ERROR(CheckCreateArgs(size, base, keys));
   RETURN_IF_ERROR(fs.CreateDir(dir));
   Parts parts;
   parts.meta.size = size;
-  parts.meta.lineage = base.map ? base.map->lineage() : RandomLineage();
+  parts.meta.lineage = base.map ? base.map->lineage() : keys ? keys->lineage : RandomLineage();
   parts.meta.base_file = base.map ? BaseFileName(0) : "";
+  if (keys != nullptr) {
+    parts.meta.encrypted = true;
+    parts.meta.key_check = KeyCheck(*keys);
+    parts.keys = std::make_unique<LineageKeys>(*keys);
+  }
   const uint64_t blocks = BlockCount(size);
   // Everything is made durable before the meta, written last: a volume directory without a
   // meta is an unfinished Create, and one with a meta is whole.
   auto made = [&]() -> Status {
     for (uint64_t k = 0; k < DataSegmentCount(size); ++k) {
-      ASSIGN_OR_RETURN(auto segment, CreateSparse(fs, JoinPath(dir, DataSegmentName(k)),
-                                                  DataSegmentBytes(size, k)));
+      ASSIGN_OR_RETURN(auto segment, OpenDataSegment(fs, dir, k, DataSegmentBytes(size, k),
+                                                     OpenMode::kCreateExclusive, keys));
+      RETURN_IF_ERROR(segment->Truncate(DataSegmentBytes(size, k)));  // a hole: O(1)
+      RETURN_IF_ERROR(segment->Sync());
       parts.files.data.push_back(std::move(segment));
     }
     ASSIGN_OR_RETURN(parts.files.present, CreateSparse(fs, JoinPath(dir, kVolumePresentFile),
@@ -178,17 +280,21 @@ Result<std::unique_ptr<Volume::Impl>> Volume::Impl::Create(FileSystem& fs, Chunk
   }
   parts.present = Bitmap(blocks);
   parts.dirty = Bitmap(blocks);
-  parts.base = base.map ? std::make_shared<const BlockMap>(*base.map)
-                        : std::make_shared<const BlockMap>(size, parts.meta.lineage, "");
+  parts.base =
+      base.map ? std::make_shared<const BlockMap>(*base.map)
+               : std::make_shared<const BlockMap>(size, parts.meta.lineage, "", keys != nullptr);
   return std::make_unique<Impl>(fs, store, dir, std::move(parts));
 }
 
 Result<std::unique_ptr<Volume::Impl>> Volume::Impl::Open(FileSystem& fs, ChunkStore& store,
-                                                         const std::string& dir) {
+                                                         const std::string& dir,
+                                                         const LineageKeys* keys) {
   Parts parts;
   ASSIGN_OR_RETURN(parts.meta, LoadMeta(fs, dir));
+  RETURN_IF_ERROR(CheckOpenKeys(dir, parts.meta, keys));
+  if (keys != nullptr) parts.keys = std::make_unique<LineageKeys>(*keys);
   const uint64_t blocks = BlockCount(parts.meta.size);
-  RETURN_IF_ERROR(OpenDataSegments(fs, dir, parts.meta.size, parts.files.data));
+  RETURN_IF_ERROR(OpenDataSegments(fs, dir, parts.meta.size, keys, parts.files.data));
   ASSIGN_OR_RETURN(parts.files.present, OpenPart(fs, dir, kVolumePresentFile));
   ASSIGN_OR_RETURN(parts.present, LoadBitmap(*parts.files.present, blocks, dir, "present map"));
 

@@ -1,12 +1,29 @@
 #include "volume/xts_file.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 namespace kiln {
 
+XtsFile::~XtsFile() { OPENSSL_cleanse(key_.data(), key_.size()); }
+
+Status XtsFile::Sync() {
+  if (!tags_) return inner_->Sync();
+  return tags_->Sync([this] { return inner_->Sync(); });
+}
+
+Status XtsFile::Truncate(uint64_t size) {
+  const uint64_t sectors = (size + kXtsSectorSize - 1) / kXtsSectorSize;
+  RETURN_IF_ERROR(inner_->Truncate(sectors * kXtsSectorSize));
+  if (tags_) tags_->Resize(sectors * kXtsSectorSize);
+  return Status::Ok();
+}
+
 Status XtsFile::ReadSectors(uint64_t first, MutableByteView out) {
   ASSIGN_OR_RETURN(size_t n, inner_->ReadAt(first * kXtsSectorSize, out));
   std::fill(out.begin() + n, out.end(), 0);  // past the end of the file: a hole
+  if (tags_) RETURN_IF_ERROR(tags_->Check(first, out));
   for (uint64_t i = 0; i < out.size() / kXtsSectorSize; ++i) {
     MutableByteView sector = out.subspan(i * kXtsSectorSize, kXtsSectorSize);
     if (IsAllZero(sector)) continue;  // a hole: plaintext zeros
@@ -18,6 +35,10 @@ Status XtsFile::ReadSectors(uint64_t first, MutableByteView out) {
 Status XtsFile::WriteSectors(uint64_t first, MutableByteView plaintext) {
   // Runs of zero sectors become holes, the rest ciphertext; one write per run.
   const uint64_t count = plaintext.size() / kXtsSectorSize;
+  SectorTags::WriteScope scope;
+  if (tags_) {
+    ASSIGN_OR_RETURN(scope, tags_->BeginWrite(first, count));
+  }
   uint64_t i = 0;
   while (i < count) {
     const bool zero = IsAllZero(plaintext.subspan(i * kXtsSectorSize, kXtsSectorSize));
@@ -42,7 +63,8 @@ Status XtsFile::WriteSectors(uint64_t first, MutableByteView plaintext) {
     }
     i = j;
   }
-  return Status::Ok();
+  // Zero sectors are still zeros in `plaintext`, so they get zero tags.
+  return tags_ ? tags_->Store(first, plaintext) : Status::Ok();
 }
 
 Result<size_t> XtsFile::ReadAt(uint64_t offset, MutableByteView out) {
@@ -88,7 +110,16 @@ Status XtsFile::PunchHole(uint64_t offset, uint64_t len) {
   const uint64_t inner_end = end / kXtsSectorSize * kXtsSectorSize;
   if (inner_begin >= inner_end) return WriteAt(offset, Bytes(len, 0));  // within one sector
   if (offset < inner_begin) RETURN_IF_ERROR(WriteAt(offset, Bytes(inner_begin - offset, 0)));
-  RETURN_IF_ERROR(inner_->PunchHole(inner_begin, inner_end - inner_begin));
+  {
+    const uint64_t first = inner_begin / kXtsSectorSize;
+    const uint64_t count = (inner_end - inner_begin) / kXtsSectorSize;
+    SectorTags::WriteScope scope;
+    if (tags_) {
+      ASSIGN_OR_RETURN(scope, tags_->BeginWrite(first, count));
+    }
+    RETURN_IF_ERROR(inner_->PunchHole(inner_begin, inner_end - inner_begin));
+    if (tags_) RETURN_IF_ERROR(tags_->Clear(first, count));
+  }
   if (end > inner_end) RETURN_IF_ERROR(WriteAt(inner_end, Bytes(end - inner_end, 0)));
   return Status::Ok();
 }

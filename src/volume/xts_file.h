@@ -12,6 +12,11 @@
 // The file's size is always a whole number of sectors (Truncate rounds up), so it may be up to
 // 4095 bytes longer than asked; the bytes past the asked size read as zeros.
 //
+// With SectorTags (an encrypted volume always has them), every sector read is checked against
+// its tag before it is decrypted, and every write updates the tags inside a write scope that
+// keeps them crash-consistent; Sync syncs both (sector_tags.h). A failed check is Corruption,
+// never data.
+//
 // Thread-safety: as File, except that writes to the same 4 KiB sector must not run
 // concurrently (a partial-sector write is read-modify-write). The volume guarantees this: its
 // writes to a block hold the block's lock and sectors never straddle blocks.
@@ -21,6 +26,7 @@
 
 #include "crypto/crypto.h"
 #include "env/file_system.h"
+#include "volume/sector_tags.h"
 
 namespace kiln {
 
@@ -28,18 +34,23 @@ inline constexpr uint64_t kXtsSectorSize = 4096;
 
 class XtsFile : public File {
  public:
-  XtsFile(std::unique_ptr<File> inner, const XtsKey& key, uint64_t first_sector)
-      : inner_(std::move(inner)), key_(key), first_sector_(first_sector) {}
+  // `tags` may be null (no integrity checks: for tests of the cipher layer alone).
+  XtsFile(std::unique_ptr<File> inner, const XtsKey& key, uint64_t first_sector,
+          std::unique_ptr<SectorTags> tags = nullptr)
+      : inner_(std::move(inner)), key_(key), first_sector_(first_sector), tags_(std::move(tags)) {}
+  ~XtsFile() override;
 
   Result<size_t> ReadAt(uint64_t offset, MutableByteView out) override;
   Status WriteAt(uint64_t offset, ByteView data) override;
   Status PunchHole(uint64_t offset, uint64_t len) override;
-  Status Sync() override { return inner_->Sync(); }
+  Status Sync() override;
   // Sizes round up to whole sectors: a sector's ciphertext is only whole or useless.
-  Status Truncate(uint64_t size) override {
-    return inner_->Truncate((size + kXtsSectorSize - 1) / kXtsSectorSize * kXtsSectorSize);
-  }
+  Status Truncate(uint64_t size) override;
   Result<uint64_t> Size() override { return inner_->Size(); }
+
+  // After an unclean shutdown: brings the tags of sectors written before the crash up to date
+  // (SectorTags::Recover). A no-op without tags.
+  Status Recover() { return tags_ ? tags_->Recover(*inner_) : Status::Ok(); }
 
  private:
   // Reads and decrypts whole sectors [first, first + count) into `out`.
@@ -47,8 +58,9 @@ class XtsFile : public File {
   Status WriteSectors(uint64_t first, MutableByteView plaintext);  // encrypts in place
 
   std::unique_ptr<File> inner_;
-  const XtsKey key_;
+  XtsKey key_;
   const uint64_t first_sector_;
+  std::unique_ptr<SectorTags> tags_;
 };
 
 }  // namespace kiln
