@@ -1,5 +1,7 @@
 #include "bench/kiln_rig.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 
 #include "bench/bench_util.h"
@@ -8,6 +10,8 @@ namespace kiln::bench {
 namespace {
 
 constexpr uint64_t kCopyPiece = 8 << 20;  // image bytes moved per Write call
+constexpr char kAccount[] = "123456789012";
+constexpr char kDefaultEbsAlias[] = "alias/aws/ebs";
 
 }  // namespace
 
@@ -17,8 +21,11 @@ Result<std::unique_ptr<KilnRig>> KilnRig::Open(FileSystem& fs, Clock& clock,
   RETURN_IF_ERROR(CreateDirs(fs, JoinPath(run_dir, "volumes")));
   ASSIGN_OR_RETURN(rig->backend_, LocalDirBackend::Open(fs, JoinPath(run_dir, "chunks")));
   rig->store_ = std::make_unique<ContentChunkStore>(*rig->backend_);
-  ASSIGN_OR_RETURN(rig->snapshots_,
-                   SnapshotStore::Open(fs, *rig->store_, JoinPath(run_dir, "snapshots")));
+  ASSIGN_OR_RETURN(rig->kms_, KeyService::Open(fs, clock, JoinPath(run_dir, "kms")));
+  rig->keyring_ = std::make_unique<KmsKeyring>(*rig->kms_, *rig->backend_);
+  ASSIGN_OR_RETURN(
+      rig->snapshots_,
+      SnapshotStore::Open(fs, *rig->store_, JoinPath(run_dir, "snapshots"), rig->keyring_.get()));
   return rig;
 }
 
@@ -28,6 +35,17 @@ std::string KilnRig::VolumeDir(const std::string& name) const {
 
 Result<std::unique_ptr<Volume>> KilnRig::CreateVolume(const std::string& name, uint64_t size) {
   return Volume::Create(fs_, *store_, VolumeDir(name), size);
+}
+
+Result<std::unique_ptr<Volume>> KilnRig::CreateEncryptedVolume(const std::string& name,
+                                                               uint64_t size) {
+  ASSIGN_OR_RETURN(LineageKeys keys, keyring_->NewLineage(kAccount, kDefaultEbsAlias));
+  Result<ChunkStore*> sealed = keyring_->Store(keys.lineage);
+  Result<std::unique_ptr<Volume>> volume =
+      sealed.ok() ? Volume::Create(fs_, **sealed, VolumeDir(name), size, {}, &keys)
+                  : Result<std::unique_ptr<Volume>>(sealed.status());
+  OPENSSL_cleanse(&keys, sizeof keys);
+  return volume;
 }
 
 Result<TimedSnapshot> KilnRig::Snapshot(Volume& volume, const std::string& id,

@@ -1,6 +1,8 @@
 // The kiln storage engine as the benchmark drives it: a chunk store over a local directory, a
 // snapshot store and volumes, all under one run directory, plus the few operations every phase
 // of the benchmark repeats (load an image into a volume, change blocks, take a timed snapshot).
+// Encrypted volumes (issue 3) come from a key service in run_dir/kms and a keyring over the same
+// chunk backend; the one snapshot store serves both kinds.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,8 @@
 #include "base/status.h"
 #include "env/clock.h"
 #include "env/file_system.h"
+#include "kms/key_service.h"
+#include "snapshot/kms_keyring.h"
 #include "snapshot/snapshot_store.h"
 #include "store/content_chunk_store.h"
 #include "volume/volume.h"
@@ -24,8 +28,8 @@ struct TimedSnapshot {
 
 class KilnRig {
  public:
-  // Opens (creating) run_dir/chunks, run_dir/snapshots and run_dir/volumes. `threads` is
-  // SnapshotOptions::threads for every snapshot.
+  // Opens (creating) run_dir/chunks, run_dir/kms, run_dir/snapshots and run_dir/volumes.
+  // `threads` is SnapshotOptions::threads for every snapshot.
   static Result<std::unique_ptr<KilnRig>> Open(FileSystem& fs, Clock& clock,
                                                const std::string& run_dir, int threads);
 
@@ -37,6 +41,10 @@ class KilnRig {
 
   // A new empty volume named `name` of `size` bytes.
   Result<std::unique_ptr<Volume>> CreateVolume(const std::string& name, uint64_t size);
+  // The same, encrypted under a new lineage whose data key is wrapped by the benchmark account's
+  // default EBS key (alias/aws/ebs), as EBS encryption by default does. The volume keeps its own
+  // copy of the keys; the rig keeps none.
+  Result<std::unique_ptr<Volume>> CreateEncryptedVolume(const std::string& name, uint64_t size);
   // Snapshot `id` of `volume` (parent recorded as `parent`), timed.
   Result<TimedSnapshot> Snapshot(Volume& volume, const std::string& id, const std::string& parent);
 
@@ -50,6 +58,8 @@ class KilnRig {
   const int threads_;
   std::unique_ptr<LocalDirBackend> backend_;
   std::unique_ptr<ContentChunkStore> store_;
+  std::unique_ptr<KeyService> kms_;
+  std::unique_ptr<KmsKeyring> keyring_;
   std::unique_ptr<SnapshotStore> snapshots_;
 };
 

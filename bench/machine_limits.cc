@@ -5,11 +5,16 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "bench/bench_util.h"
+#include "crypto/crypto.h"
 #include "crypto/sha256.h"
 #include "store/block_map.h"
 
@@ -19,6 +24,8 @@ namespace {
 constexpr uint64_t kMaxSample = 256ULL << 20;
 constexpr uint64_t kMinCpuMicros = 1'000'000;  // each CPU figure runs for at least this long
 constexpr size_t kDiskRequest = 1 << 20;
+constexpr size_t kSector = 4096;
+constexpr uint64_t kMaxXtsSample = 64ULL << 20;  // XTS works in place, on a copy this large
 
 // The image's non-zero 512 KiB blocks, up to kMaxSample bytes, back to back.
 Result<Bytes> LoadSample(FileSystem& fs, const std::string& image) {
@@ -36,17 +43,29 @@ Result<Bytes> LoadSample(FileSystem& fs, const std::string& image) {
   return sample;
 }
 
-// Runs `pass` (which processes every block of `sample` once) until kMinCpuMicros have passed;
-// returns input MB/s.
+// Runs `pass` (which processes `pass_bytes` once) until kMinCpuMicros have passed; returns
+// input MB/s.
 template <typename Pass>
-double TimePasses(const Bytes& sample, Pass pass) {
+double TimePasses(uint64_t pass_bytes, Pass pass) {
   Stopwatch watch(SystemClock());
   uint64_t bytes = 0;
   do {
     pass();
-    bytes += sample.size();
+    bytes += pass_bytes;
   } while (watch.ElapsedMicros() < kMinCpuMicros);
   return Mbps(bytes, watch.ElapsedMicros());
+}
+template <typename Pass>
+double TimePasses(const Bytes& sample, Pass pass) {
+  return TimePasses(sample.size(), pass);
+}
+
+// Calls fn(offset, view) for each `piece`-byte piece of `data` (the last may be shorter).
+template <typename Data, typename Fn>
+void ForEachPiece(Data& data, size_t piece, Fn fn) {
+  for (size_t off = 0; off < data.size(); off += piece) {
+    fn(off, std::span(data.data() + off, std::min(piece, data.size() - off)));
+  }
 }
 
 double MeasureSha256(const Bytes& sample) {
@@ -74,6 +93,98 @@ double MeasureZstd1(const Bytes& sample, double* ratio) {
   ZSTD_freeCCtx(ctx);
   *ratio = out_bytes == 0 ? 0 : static_cast<double>(sample.size()) / static_cast<double>(out_bytes);
   return mbps;
+}
+
+// AES-256-GCM as a sealed chunk uses it: 512 KiB blocks, 48 bytes of associated data (chunk
+// id and lineage), appended to a reused buffer. Passes over the sample until `watch` shows
+// kMinCpuMicros; returns the bytes sealed, or the first error.
+Result<uint64_t> SealUntil(const Bytes& sample, const Key256& key, const Stopwatch& watch) {
+  const std::array<uint8_t, 48> ad{};
+  Bytes out;
+  out.reserve(kBlockSize + kGcmNonceSize + kGcmTagSize);
+  Status status;
+  uint64_t bytes = 0;
+  do {
+    ForEachPiece(sample, kBlockSize, [&](size_t, ByteView block) {
+      out.clear();
+      if (status.ok()) status = AesGcmSealTo(key, block, ad, out);
+    });
+    RETURN_IF_ERROR(status);
+    bytes += sample.size();
+  } while (watch.ElapsedMicros() < kMinCpuMicros);
+  return bytes;
+}
+
+// The same on `threads` threads at once over the shared (read-only) sample: the total rate.
+Result<double> MeasureGcm(const Bytes& sample, const Key256& key, int threads) {
+  std::atomic<uint64_t> total{0};
+  std::vector<Status> errors(static_cast<size_t>(threads));
+  Stopwatch watch(SystemClock());
+  auto worker = [&](size_t t) {
+    Result<uint64_t> bytes = SealUntil(sample, key, watch);
+    if (bytes.ok())
+      total += *bytes;
+    else
+      errors[t] = bytes.status();
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < errors.size(); ++t) pool.emplace_back(worker, t);
+  worker(0);
+  for (auto& t : pool) t.join();
+  const uint64_t micros = watch.ElapsedMicros();
+  for (const Status& e : errors) RETURN_IF_ERROR(e);
+  return Mbps(total.load(), micros);
+}
+
+// AES-256-XTS encryption of 4 KiB sectors in place, as XtsFile writes them.
+Result<double> MeasureXts(const Bytes& sample, const XtsKey& key) {
+  Bytes work(sample.begin(), sample.begin() + std::min<uint64_t>(sample.size(), kMaxXtsSample));
+  work.resize(work.size() / kSector * kSector);
+  if (work.empty()) return FailedPreconditionError("sample smaller than a sector");
+  Status status;
+  double mbps = TimePasses(work.size(), [&] {
+    ForEachPiece(work, kSector, [&](size_t off, MutableByteView sector) {
+      if (status.ok()) status = AesXtsEncrypt(key, off / kSector, sector);
+    });
+  });
+  RETURN_IF_ERROR(status);
+  return mbps;
+}
+
+// HMAC-SHA-256 of `piece`-byte pieces; with `numbered`, of le64(sector number) || piece, as
+// sector tags are made.
+double MeasureHmac(const Bytes& sample, const Key256& key, size_t piece, bool numbered) {
+  volatile uint8_t sink = 0;
+  return TimePasses(sample, [&] {
+    ForEachPiece(sample, piece, [&](size_t off, ByteView data) {
+      uint8_t number[8];
+      for (int i = 0; i < 8; ++i) number[i] = static_cast<uint8_t>((off / piece) >> (8 * i));
+      Digest256 mac = numbered ? HmacSha256(key, ByteView(number, 8), data) : HmacSha256(key, data);
+      sink = sink ^ mac[0];
+    });
+  });
+}
+
+Result<CryptoLimits> MeasureCrypto(const Bytes& sample, const MachineLimits& m) {
+  CryptoLimits c;
+  ASSIGN_OR_RETURN(Key256 key, RandomKey());
+  XtsKey xts;
+  RETURN_IF_ERROR(RandomBytes(xts));
+  ASSIGN_OR_RETURN(c.gcm_mbps, MeasureGcm(sample, key, 1));
+  c.gcm_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ASSIGN_OR_RETURN(c.gcm_all_mbps, MeasureGcm(sample, key, c.gcm_threads));
+  ASSIGN_OR_RETURN(c.xts_mbps, MeasureXts(sample, xts));
+  c.hmac_sector_mbps = MeasureHmac(sample, key, kSector, /*numbered=*/true);
+  c.hmac_block_mbps = MeasureHmac(sample, key, kBlockSize, /*numbered=*/false);
+  // Seconds per byte, in MB/s units: 1/x is microseconds per byte.
+  const double gcm_per_plain = 1.0 / (c.gcm_mbps * m.zstd1_ratio);  // GCM sees compressed bytes
+  const double volume_side = 1.0 / c.hmac_sector_mbps + 1.0 / c.xts_mbps;
+  c.per_core_mbps =
+      1.0 / (volume_side + 1.0 / c.hmac_block_mbps + 1.0 / m.zstd1_mbps + gcm_per_plain);
+  c.limit_mbps = std::min(m.cores * c.per_core_mbps, m.disk_write_mbps);
+  c.fetch_sec_per_byte = (gcm_per_plain + 1.0 / c.hmac_block_mbps + volume_side) / 1e6;
+  c.fetch_extra_sec_per_byte = c.fetch_sec_per_byte - 1.0 / m.sha256_mbps / 1e6;
+  return c;
 }
 
 // O_DIRECT is outside FileSystem's contract (it needs aligned buffers and bypasses the page
@@ -113,7 +224,7 @@ Result<double> MeasureDiskWrite(const std::string& path, uint64_t bytes, const B
 
 Result<MachineLimits> MeasureMachineLimits(FileSystem& fs, const std::string& image,
                                            const std::string& work_dir, uint64_t disk_bytes,
-                                           int cores) {
+                                           int cores, bool crypto) {
   MachineLimits m;
   ASSIGN_OR_RETURN(Bytes sample, LoadSample(fs, image));
   m.sample_bytes = sample.size();
@@ -126,6 +237,9 @@ Result<MachineLimits> MeasureMachineLimits(FileSystem& fs, const std::string& im
   m.cores = cores;
   m.per_core_mbps = 1.0 / (1.0 / m.sha256_mbps + 1.0 / m.zstd1_mbps);
   m.limit_mbps = std::min(cores * m.per_core_mbps, m.disk_write_mbps);
+  if (crypto) {
+    ASSIGN_OR_RETURN(m.crypto, MeasureCrypto(sample, m));
+  }
   return m;
 }
 

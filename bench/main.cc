@@ -1,5 +1,5 @@
 // kiln-bench: kiln's benchmark programs. `kiln-bench storage` measures the storage engine
-// (issue 2); see bench/storage_bench.h.
+// (issues 2 and 3); see bench/storage_bench.h.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   storage->add_option("--json", options.json_path, "also write the figures to this JSON file");
   storage->add_flag("--keep", options.keep, "keep the run's volumes, chunks and repositories");
   storage->add_flag("--skip-peer", options.skip_peer, "do not run restic");
+  storage->add_flag("--skip-encrypted", options.skip_encrypted,
+                    "do not measure encrypted volumes and the crypto limits");
   bool no_drop = false;
   storage->add_flag("--no-drop-caches", no_drop, "never drop the page cache before timed reads");
   CLI11_PARSE(app, argc, argv);

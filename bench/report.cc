@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_util.h"
+#include "store/block_map.h"
 
 namespace kiln::bench {
 namespace {
 
 constexpr uint64_t kGoalMillis = 50;
+constexpr double kEncryptedGoal = 1.15;  // issue 3: encrypted full snapshot within 15%
 
 void Row(const std::string& label, const std::string& value, const std::string& comment = "") {
   fmt::print("  {:<48} {:>14}  {}\n", label, value, comment);
@@ -29,6 +31,10 @@ uint64_t Median(std::vector<uint64_t> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+double MaxOf(const std::vector<uint64_t>& v) {
+  return v.empty() ? 0 : static_cast<double>(*std::max_element(v.begin(), v.end()));
 }
 
 void Goal(bool met, const std::string& what, const std::string& figures) {
@@ -53,6 +59,20 @@ void PrintLimits(const MachineLimits& m) {
   Row(fmt::format("limit = min({} cores x {:.1f}, {:.1f})", m.cores, m.per_core_mbps,
                   m.disk_write_mbps),
       MBs(m.limit_mbps));
+  if (!m.crypto) return;
+  const CryptoLimits& c = *m.crypto;
+  fmt::print("Encrypted path (kiln's src/crypto over OpenSSL EVP, same data)\n");
+  Row("AES-256-GCM seal, 512 KiB, 1 thread", MBs(c.gcm_mbps));
+  Row(fmt::format("AES-256-GCM seal, 512 KiB, {} threads", c.gcm_threads), MBs(c.gcm_all_mbps),
+      "all together");
+  Row("AES-256-XTS encrypt, 4 KiB sectors, 1 thread", MBs(c.xts_mbps));
+  Row("HMAC-SHA-256, 8 + 4096 B (sector tags), 1 thread", MBs(c.hmac_sector_mbps));
+  Row("HMAC-SHA-256, 512 KiB (chunk ids), 1 thread", MBs(c.hmac_block_mbps));
+  Row("encrypted per core (tag, XTS, id, zstd, GCM/x" + Num(m.zstd1_ratio, 2) + ")",
+      MBs(c.per_core_mbps), "1/(sum of 1/rate)");
+  Row(fmt::format("encrypted limit = min({} x {:.1f}, {:.1f})", m.cores, c.per_core_mbps,
+                  m.disk_write_mbps),
+      MBs(c.limit_mbps));
 }
 
 void PrintFull(const FullFigures& f, const MachineLimits& m) {
@@ -100,8 +120,9 @@ void PrintUnchanged(const UnchangedFigures& u) {
   Row("unchanged snapshot, " + FormatBytes(u.size) + " volume", Ms(u.micros));
 }
 
-void PrintRestore(const RestoreFigures& r) {
-  Row("create volume from snapshot, " + FormatBytes(r.size) + ", to ready", Ms(r.ready_micros));
+void PrintRestore(const RestoreFigures& r, const std::string& snapshot) {
+  const std::string from = snapshot == "full" ? "snapshot" : "\"" + snapshot + "\"";
+  Row("create volume from " + from + ", " + FormatBytes(r.size) + ", to ready", Ms(r.ready_micros));
 }
 
 void PrintLazy(const LazyReadFigures& l) {
@@ -126,6 +147,62 @@ void PrintDedup(const DedupFigures& d) {
       Num(Ratio(d.base_bytes + d.derived_bytes, d.logical_bytes), 4));
   Row("derived snapshot time, mean",
       Ms(d.volumes == 0 ? 0 : d.snapshot_micros_total / static_cast<uint64_t>(d.volumes)));
+}
+
+void PrintEncryptedFull(const FullFigures& e, const FullFigures& plain, const MachineLimits& m) {
+  fmt::print(
+      "\nkiln encrypted full snapshot (same image in a new encrypted volume: AES-XTS sectors with "
+      "tags on disk, chunks sealed with AES-GCM)\n");
+  Row("time (Start + Run)", Secs(e.micros));
+  Row("throughput of the volume (" + FormatBytes(e.logical_bytes) + ")",
+      MBs(Mbps(e.logical_bytes, e.micros)));
+  Row("throughput of non-zero data (" + FormatBytes(e.nonzero_bytes) + ")",
+      MBs(Mbps(e.nonzero_bytes, e.micros)));
+  Row("chunks / bytes stored",
+      fmt::format("{} / {}", e.chunks_stored, FormatBytes(e.bytes_stored)));
+  Row("encrypted / unencrypted time", Times(Ratio(e.micros, plain.micros)),
+      fmt::format("unencrypted {} this run; goal <= x{:.2f}", Secs(plain.micros), kEncryptedGoal));
+  if (!m.crypto) return;
+  const CryptoLimits& c = *m.crypto;
+  const double nonzero = Mbps(e.nonzero_bytes, e.micros);
+  Row("non-zero throughput / encrypted limit", Num(nonzero / c.limit_mbps, 2),
+      fmt::format("{:.1f} / {:.1f} MB/s", nonzero, c.limit_mbps));
+  Row("non-zero throughput / AES-GCM, all threads", Num(nonzero / c.gcm_all_mbps, 3));
+  Row("CPU-bound encrypted / unencrypted (from limits)", Times(m.per_core_mbps / c.per_core_mbps),
+      "what the extra crypto alone would cost");
+}
+
+void PrintEncryptedLazy(const LazyReadFigures& e, const LazyReadFigures& plain,
+                        const MachineLimits& m) {
+  if (!e.micros.empty()) {
+    const uint64_t median = Median(e.micros);
+    Row(fmt::format("encrypted first read of a lazy block, median of {}", e.micros.size()),
+        Ms(median),
+        fmt::format("unencrypted {}: {}", Ms(Median(plain.micros)),
+                    Times(Ratio(median, Median(plain.micros)))));
+    Row("encrypted first read of a lazy block, max", Ms(static_cast<uint64_t>(MaxOf(e.micros))),
+        fmt::format("unencrypted {}", Ms(static_cast<uint64_t>(MaxOf(plain.micros)))));
+    if (m.crypto) {
+      const double crypto_us = m.crypto->fetch_sec_per_byte * kBlockSize * 1e6;
+      const double extra_us = m.crypto->fetch_extra_sec_per_byte * kBlockSize * 1e6;
+      Row("crypto of one 512 KiB fetch, from the limits", Ms(static_cast<uint64_t>(crypto_us)),
+          fmt::format("{:.2f} of the median; beyond unencrypted SHA-256 {}: predicts {}",
+                      crypto_us / static_cast<double>(median), Ms(static_cast<uint64_t>(extra_us)),
+                      Ms(Median(plain.micros) + static_cast<uint64_t>(extra_us))));
+    }
+  }
+  const double mbps = Mbps(e.hydrate_bytes, e.hydrate_micros);
+  const double plain_mbps = Mbps(plain.hydrate_bytes, plain.hydrate_micros);
+  Row("encrypted hydration (" + FormatBytes(e.hydrate_bytes) + ")", MBs(mbps),
+      fmt::format("{}; unencrypted {:.1f} MB/s: {}", Secs(e.hydrate_micros), plain_mbps,
+                  Times(plain_mbps == 0 ? 0 : mbps / plain_mbps)));
+  if (!m.crypto || plain_mbps == 0) return;
+  // Hydration is one thread: its crypto bound is one core doing only the fetch's crypto.
+  const double crypto_bound = 1e-6 / m.crypto->fetch_sec_per_byte;
+  const double predicted = 1.0 / (1.0 / plain_mbps + m.crypto->fetch_extra_sec_per_byte * 1e6);
+  Row("encrypted hydration / its crypto bound (1 thread)", Num(mbps / crypto_bound, 2),
+      fmt::format("bound {:.1f} MB/s; unencrypted + extra crypto predicts {:.1f} MB/s",
+                  crypto_bound, predicted));
 }
 
 void PrintGoals(const BenchReport& r) {
@@ -174,7 +251,41 @@ void PrintGoals(const BenchReport& r) {
        fmt::format("{} derived volumes stored in under 1.3x the base's bytes", d.volumes),
        fmt::format("base {} + derived {} = {} of base", FormatBytes(d.base_bytes),
                    FormatBytes(d.derived_bytes), Times(dedup)));
+  if (!r.encrypted) return;
+  fmt::print("\nGoal of issue 3 (figures from this run; reports, not assertions)\n");
+  const double ratio = Ratio(r.encrypted->full.micros, f.micros);
+  Goal(ratio <= kEncryptedGoal, "encrypted full snapshot within 15% of unencrypted",
+       fmt::format("encrypted {} vs unencrypted {}: {}", Secs(r.encrypted->full.micros),
+                   Secs(f.micros), Times(ratio)));
 }
+
+namespace {
+
+nlohmann::json FullJson(const FullFigures& f) {
+  return {{"micros", f.micros},
+          {"logical_bytes", f.logical_bytes},
+          {"nonzero_bytes", f.nonzero_bytes},
+          {"blocks", f.blocks},
+          {"zero_blocks", f.zero_blocks},
+          {"chunks_stored", f.chunks_stored},
+          {"bytes_stored", f.bytes_stored},
+          {"logical_mbps", Mbps(f.logical_bytes, f.micros)},
+          {"nonzero_mbps", Mbps(f.nonzero_bytes, f.micros)}};
+}
+
+nlohmann::json RestoreJson(const std::vector<RestoreFigures>& restore) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& c : restore) out.push_back({{"size", c.size}, {"ready_micros", c.ready_micros}});
+  return out;
+}
+
+nlohmann::json HydrateJson(const LazyReadFigures& l) {
+  return {{"bytes", l.hydrate_bytes},
+          {"micros", l.hydrate_micros},
+          {"mbps", Mbps(l.hydrate_bytes, l.hydrate_micros)}};
+}
+
+}  // namespace
 
 Status WriteJson(FileSystem& fs, const std::string& path, const BenchReport& r) {
   using nlohmann::json;
@@ -195,16 +306,20 @@ Status WriteJson(FileSystem& fs, const std::string& path, const BenchReport& r) 
                  {"cores", m.cores},
                  {"per_core_mbps", m.per_core_mbps},
                  {"limit_mbps", m.limit_mbps}};
-  const FullFigures& f = r.full;
-  j["full"] = {{"micros", f.micros},
-               {"logical_bytes", f.logical_bytes},
-               {"nonzero_bytes", f.nonzero_bytes},
-               {"blocks", f.blocks},
-               {"zero_blocks", f.zero_blocks},
-               {"chunks_stored", f.chunks_stored},
-               {"bytes_stored", f.bytes_stored},
-               {"logical_mbps", Mbps(f.logical_bytes, f.micros)},
-               {"nonzero_mbps", Mbps(f.nonzero_bytes, f.micros)}};
+  if (m.crypto) {
+    const CryptoLimits& c = *m.crypto;
+    j["limits"]["crypto"] = {{"aes256gcm_512k_mbps", c.gcm_mbps},
+                             {"aes256gcm_512k_all_threads_mbps", c.gcm_all_mbps},
+                             {"aes256gcm_threads", c.gcm_threads},
+                             {"aes256xts_4k_mbps", c.xts_mbps},
+                             {"hmac_sha256_4k_mbps", c.hmac_sector_mbps},
+                             {"hmac_sha256_512k_mbps", c.hmac_block_mbps},
+                             {"encrypted_per_core_mbps", c.per_core_mbps},
+                             {"encrypted_limit_mbps", c.limit_mbps},
+                             {"fetch_crypto_sec_per_byte", c.fetch_sec_per_byte},
+                             {"fetch_extra_crypto_sec_per_byte", c.fetch_extra_sec_per_byte}};
+  }
+  j["full"] = FullJson(r.full);
   const IncrementalFigures& i = r.incremental;
   j["incremental"] = {{"blocks_changed", i.blocks_changed},
                       {"micros", i.micros},
@@ -212,13 +327,9 @@ Status WriteJson(FileSystem& fs, const std::string& path, const BenchReport& r) 
                       {"bytes_stored", i.bytes_stored}};
   for (const auto& u : r.unchanged)
     j["unchanged"].push_back({{"size", u.size}, {"micros", u.micros}});
-  for (const auto& c : r.restore) {
-    j["create_from_snapshot"].push_back({{"size", c.size}, {"ready_micros", c.ready_micros}});
-  }
+  j["create_from_snapshot"] = RestoreJson(r.restore);
   j["lazy_read_micros"] = r.lazy.micros;
-  j["hydrate"] = {{"bytes", r.lazy.hydrate_bytes},
-                  {"micros", r.lazy.hydrate_micros},
-                  {"mbps", Mbps(r.lazy.hydrate_bytes, r.lazy.hydrate_micros)}};
+  j["hydrate"] = HydrateJson(r.lazy);
   const DedupFigures& d = r.dedup;
   j["dedup"] = {{"volumes", d.volumes},
                 {"blocks_changed_each", d.blocks_changed_each},
@@ -233,6 +344,16 @@ Status WriteJson(FileSystem& fs, const std::string& path, const BenchReport& r) 
                    {"full_repo_bytes", r.peer->full_repo_bytes},
                    {"incremental_micros", r.peer->incremental_micros},
                    {"incremental_repo_bytes", r.peer->incremental_repo_bytes}};
+  }
+  if (r.encrypted) {
+    const EncryptedFigures& e = *r.encrypted;
+    j["encrypted"] = {{"full", FullJson(e.full)},
+                      {"full_time_ratio", Ratio(e.full.micros, r.full.micros)},
+                      {"full_goal_ratio", kEncryptedGoal},
+                      {"full_goal_met", Ratio(e.full.micros, r.full.micros) <= kEncryptedGoal},
+                      {"create_from_snapshot", RestoreJson(e.restore)},
+                      {"lazy_read_micros", e.lazy.micros},
+                      {"hydrate", HydrateJson(e.lazy)}};
   }
   return WriteFileAtomic(fs, path, AsBytes(j.dump(2) + "\n"));
 }

@@ -1,5 +1,5 @@
-// The storage benchmark's figures, the goals of issue 2 judged on them, and their output as a
-// table on stdout and (optionally) as JSON. Every figure here was measured in the run; a figure
+// The storage benchmark's figures, the goals of issues 2 and 3 judged on them, and their output as
+// a table on stdout and (optionally) as JSON. Every figure here was measured in the run; a figure
 // that was not measured (restic skipped) is absent, and the goals that need it say so.
 #pragma once
 
@@ -65,6 +65,14 @@ struct PeerFigures {
   uint64_t incremental_repo_bytes = 0;  // repository growth of the second backup
 };
 
+// Issue 3: the same full snapshot, restores, lazy reads and hydration with an encrypted volume
+// (AES-XTS sectors with integrity tags on disk, sealed chunks in the store).
+struct EncryptedFigures {
+  FullFigures full;
+  std::vector<RestoreFigures> restore;  // the snapshot's size, then 64 GiB
+  LazyReadFigures lazy;
+};
+
 struct BenchReport {
   uint64_t size = 0;
   std::string work_dir;
@@ -79,6 +87,7 @@ struct BenchReport {
   LazyReadFigures lazy;
   DedupFigures dedup;
   std::optional<PeerFigures> peer;
+  std::optional<EncryptedFigures> encrypted;  // absent with --skip-encrypted
 };
 
 // Prints each section's figures as it is called (the run prints them as they come).
@@ -88,11 +97,17 @@ void PrintPeerFull(const PeerFigures& p, const FullFigures& f);
 void PrintIncremental(const IncrementalFigures& i, const FullFigures& f,
                       const std::optional<PeerFigures>& p);
 void PrintUnchanged(const UnchangedFigures& u);
-void PrintRestore(const RestoreFigures& r);
+void PrintRestore(const RestoreFigures& r, const std::string& snapshot = "full");
 void PrintLazy(const LazyReadFigures& l);
 void PrintDedup(const DedupFigures& d);
+// The encrypted figures against the unencrypted ones of the same run and against the crypto
+// limits (`m.crypto`, which must be measured).
+void PrintEncryptedFull(const FullFigures& e, const FullFigures& plain, const MachineLimits& m);
+void PrintEncryptedLazy(const LazyReadFigures& e, const LazyReadFigures& plain,
+                        const MachineLimits& m);
 
-// The goals of issue 2 with MET / NOT MET and the figures behind each.
+// The goals of issue 2 (and of issue 3 when the encrypted part ran) with MET / NOT MET and the
+// figures behind each.
 void PrintGoals(const BenchReport& r);
 
 // The whole report as JSON (figures in their base units: bytes, microseconds, MB/s).

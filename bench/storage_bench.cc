@@ -30,14 +30,27 @@ constexpr uint64_t kDerivedSeedBase = 100;
 
 uint64_t OnePercent(uint64_t blocks) { return std::max<uint64_t>(1, blocks / 100); }
 
+FullFigures FullOf(const TimedSnapshot& t, uint64_t size) {
+  FullFigures f;
+  f.micros = t.micros;
+  f.logical_bytes = size;
+  f.blocks = BlockCount(size);
+  f.zero_blocks = t.info.progress.zero_blocks;
+  f.nonzero_bytes = t.info.mapped_blocks * kBlockSize;
+  f.chunks_stored = t.info.progress.chunks_stored;
+  f.bytes_stored = t.info.progress.bytes_stored;
+  return f;
+}
+
 // The size this machine has room for: the requested one, halved until roughly 5x (4x with the
-// image already cached) fits in the free space, with a message when it had to shrink.
+// image already cached; one more for the encrypted volumes) fits in the free space, with a
+// message when it had to shrink.
 Result<uint64_t> ChooseSize(FileSystem& fs, const StorageBenchOptions& o, std::string* notes) {
   ASSIGN_OR_RETURN(uint64_t free_bytes, fs.FreeBytes(o.work_dir));
   uint64_t size = o.size;
   auto need = [&](uint64_t s) {
     bool cached = Exists(fs, TestImagePath(o.work_dir, s) + ".info");
-    return s * (cached ? 4 : 5);
+    return s * ((cached ? 4 : 5) + (o.skip_encrypted ? 0 : 1));
   };
   while (need(size) > free_bytes && size / 2 >= kMinSize) size /= 2;
   if (need(size) > free_bytes) {
@@ -70,10 +83,16 @@ class StorageRun {
 
  private:
   Status FullSnapshot(BenchReport& r, const std::string& image);
+  Status EncryptedFull(BenchReport& r, const std::string& image);
   Status PeerFull(BenchReport& r, const std::string& image);
   Status Incremental(BenchReport& r);
   Status Unchanged(BenchReport& r);
   Status Restore(BenchReport& r);
+  Status EncryptedRestore(BenchReport& r);
+  // Volumes <prefix><size> from `snapshot` at `size` (the snapshot's) and at 64 GiB, timed to
+  // ready; then a lazy first read of blocks of the first and hydration of the second.
+  Status RestoreAndRead(const std::string& snapshot, const std::string& prefix, uint64_t size,
+                        std::vector<RestoreFigures>& restore, LazyReadFigures& lazy);
   Status LazyReads(Volume& volume, LazyReadFigures& lazy);
   Status Hydrate(Volume& volume, LazyReadFigures& lazy);
   Status Dedup(BenchReport& r);
@@ -91,11 +110,15 @@ class StorageRun {
 
 Status StorageRun::Run(BenchReport& r, const std::string& image) {
   ASSIGN_OR_RETURN(rig_, KilnRig::Open(fs_, clock_, run_dir_, o_.threads));
+  // Each encrypted measurement runs right after its unencrypted twin: the machine is shared,
+  // and neighbours in time see the most similar load.
   RETURN_IF_ERROR(FullSnapshot(r, image));
+  if (!o_.skip_encrypted) RETURN_IF_ERROR(EncryptedFull(r, image));
   if (!o_.skip_peer) RETURN_IF_ERROR(PeerFull(r, image));
   RETURN_IF_ERROR(Incremental(r));
   RETURN_IF_ERROR(Unchanged(r));
   RETURN_IF_ERROR(Restore(r));
+  if (!o_.skip_encrypted) RETURN_IF_ERROR(EncryptedRestore(r));
   RETURN_IF_ERROR(Dedup(r));
   RETURN_IF_ERROR(base_->Close());
   base_.reset();
@@ -112,16 +135,24 @@ Status StorageRun::FullSnapshot(BenchReport& r, const std::string& image) {
   RETURN_IF_ERROR(WriteImage(fs_, image, *base_));
   caches_.Drop();
   ASSIGN_OR_RETURN(TimedSnapshot t, rig_->Snapshot(*base_, "full", ""));
-  FullFigures& f = r.full;
-  f.micros = t.micros;
-  f.logical_bytes = r.size;
-  f.blocks = BlockCount(r.size);
-  f.zero_blocks = t.info.progress.zero_blocks;
-  f.nonzero_bytes = t.info.mapped_blocks * kBlockSize;
-  f.chunks_stored = t.info.progress.chunks_stored;
-  f.bytes_stored = t.info.progress.bytes_stored;
-  PrintFull(f, r.limits);
+  r.full = FullOf(t, r.size);
+  PrintFull(r.full, r.limits);
   return Status::Ok();
+}
+
+// The same image, written the same way into an encrypted volume (so it rests on disk as XTS
+// sectors with tags), then snapshotted the same way into sealed chunks.
+Status StorageRun::EncryptedFull(BenchReport& r, const std::string& image) {
+  r.encrypted.emplace();
+  ASSIGN_OR_RETURN(auto volume, rig_->CreateEncryptedVolume("encrypted-base", r.size));
+  fmt::print("\nWriting the image into a new {} encrypted volume (as above)...\n",
+             FormatBytes(r.size));
+  RETURN_IF_ERROR(WriteImage(fs_, image, *volume));
+  caches_.Drop();
+  ASSIGN_OR_RETURN(TimedSnapshot t, rig_->Snapshot(*volume, "encrypted-full", ""));
+  r.encrypted->full = FullOf(t, r.size);
+  PrintEncryptedFull(r.encrypted->full, r.full, r.limits);
+  return volume->Close();
 }
 
 Status StorageRun::PeerFull(BenchReport& r, const std::string& image) {
@@ -175,19 +206,36 @@ Status StorageRun::Unchanged(BenchReport& r) {
 
 Status StorageRun::Restore(BenchReport& r) {
   fmt::print("\nCreate volume from snapshot \"full\", lazy loading, hydration\n");
+  RETURN_IF_ERROR(RestoreAndRead("full", "restored-", r.size, r.restore, r.lazy));
+  PrintLazy(r.lazy);
+  return Status::Ok();
+}
+
+Status StorageRun::EncryptedRestore(BenchReport& r) {
+  fmt::print(
+      "\nCreate volume from encrypted snapshot \"encrypted-full\" (encrypted volumes), lazy "
+      "loading, hydration\n");
+  EncryptedFigures& e = *r.encrypted;
+  RETURN_IF_ERROR(
+      RestoreAndRead("encrypted-full", "encrypted-restored-", r.size, e.restore, e.lazy));
+  PrintEncryptedLazy(e.lazy, r.lazy, r.limits);
+  return Status::Ok();
+}
+
+Status StorageRun::RestoreAndRead(const std::string& snapshot, const std::string& prefix,
+                                  uint64_t size, std::vector<RestoreFigures>& restore,
+                                  LazyReadFigures& lazy) {
   std::vector<std::unique_ptr<Volume>> volumes;
-  for (uint64_t size : {r.size, kSparseSize}) {
+  for (uint64_t s : {size, kSparseSize}) {
     Stopwatch watch(clock_);
-    ASSIGN_OR_RETURN(auto v,
-                     rig_->snapshots().CreateVolume(
-                         "full", rig_->VolumeDir("restored-" + std::to_string(size)), size));
-    r.restore.push_back({size, watch.ElapsedMicros()});
-    PrintRestore(r.restore.back());
+    ASSIGN_OR_RETURN(auto v, rig_->snapshots().CreateVolume(
+                                 snapshot, rig_->VolumeDir(prefix + std::to_string(s)), s));
+    restore.push_back({s, watch.ElapsedMicros()});
+    PrintRestore(restore.back(), snapshot);
     volumes.push_back(std::move(v));
   }
-  RETURN_IF_ERROR(LazyReads(*volumes[0], r.lazy));
-  RETURN_IF_ERROR(Hydrate(*volumes[1], r.lazy));
-  PrintLazy(r.lazy);
+  RETURN_IF_ERROR(LazyReads(*volumes[0], lazy));
+  RETURN_IF_ERROR(Hydrate(*volumes[1], lazy));
   for (auto& v : volumes) RETURN_IF_ERROR(v->Close());
   return Status::Ok();
 }
@@ -270,7 +318,7 @@ Status PrepareAndMeasure(FileSystem& fs, const StorageBenchOptions& o, const std
   RETURN_IF_ERROR(CreateDirs(fs, run_dir));
   ASSIGN_OR_RETURN(r.limits,
                    MeasureMachineLimits(fs, img.path, run_dir, std::min(kMaxDiskTest, r.size),
-                                        CoresUsed(o.threads)));
+                                        CoresUsed(o.threads), !o.skip_encrypted));
   PrintLimits(r.limits);
   return Status::Ok();
 }
@@ -301,6 +349,7 @@ Status RunStorageBench(const StorageBenchOptions& o) {
   if (s.ok()) {
     r.notes += "Load average at end " + LoadAverage(fs) + ". ";
     if (o.skip_peer) r.notes += "restic skipped (--skip-peer). ";
+    if (o.skip_encrypted) r.notes += "encrypted part skipped (--skip-encrypted). ";
     PrintGoals(r);
     if (!r.notes.empty()) fmt::print("\nNotes: {}\n", r.notes);
     if (!o.json_path.empty()) s = WriteJson(fs, o.json_path, r);

@@ -1,6 +1,9 @@
 // Model-based randomized test of the whole storage engine: random writes, trims, flushes,
-// snapshots, restores, grows, hydrations, clean reopens, crashes (power loss), snapshot deletes
-// and garbage collections, checked against a plain in-memory reference.
+// snapshots, restores, copies (plain and re-sealing), grows, hydrations, clean reopens, crashes
+// (power loss), snapshot deletes and garbage collections, checked against a plain in-memory
+// reference. Half the volumes are encrypted (each its own lineage and data key from the key
+// service), so every path runs both ways, and encrypted and plain lineages share one chunk
+// backend under one garbage collector.
 //
 // Checks: every read equals the reference; every live snapshot restores byte-identical to the
 // reference copy taken at its point in time; after a crash every byte is its last flushed
@@ -15,8 +18,12 @@
 #include <map>
 #include <random>
 
+#include "env/clock.h"
 #include "env/mem_file_system.h"
+#include "kms/key_service.h"
+#include "snapshot/kms_keyring.h"
 #include "snapshot/snapshot_store.h"
+#include "store/chunk_frame.h"
 #include "store/content_chunk_store.h"
 #include "store/store_testing.h"
 
@@ -74,8 +81,24 @@ class StorageModel {
   void OpenStores() {
     backend_ = std::move(LocalDirBackend::Open(fs_, "/d/chunks").value());
     store_ = std::make_unique<ContentChunkStore>(*backend_);
-    snaps_ = std::move(SnapshotStore::Open(fs_, *store_, "/d/snapshots").value());
+    auto kms = KeyService::Open(fs_, clock_, "/d/kms");
+    ASSERT_TRUE(kms.ok()) << kms.status().ToString();
+    kms_ = std::move(kms).value();
+    keyring_ = std::make_unique<KmsKeyring>(*kms_, *backend_);
+    snaps_ = std::move(SnapshotStore::Open(fs_, *store_, "/d/snapshots", keyring_.get()).value());
     ASSERT_TRUE(CreateDirs(fs_, "/d/volumes").ok());
+  }
+
+  // A new encrypted lineage's keys (the key service makes and stores its data key).
+  LineageKeys NewKeys() {
+    auto keys = keyring_->NewLineage(kAccount, "alias/aws/ebs");
+    EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+    return keys.ok() ? *keys : LineageKeys{};
+  }
+
+  // Opens a volume again, with its lineage's keys when it is encrypted.
+  Result<std::unique_ptr<Volume>> OpenVolume(const std::string& dir) {
+    return snaps_->OpenVolume(dir);
   }
 
   uint64_t Rand(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
@@ -125,6 +148,8 @@ class StorageModel {
         return Grow();
       case 17:
         return Hydrate();
+      case 18:
+        return Copy();
       default:
         return ReadCheck();
     }
@@ -141,10 +166,22 @@ class StorageModel {
     // Sizes that are not multiples of the block size exercise the padded last block.
     uint64_t size = (1 + Rand(6)) * kBlockSize + Rand(3) * 4096 + Rand(2) * 777;
     std::string dir = "/d/volumes/v" + std::to_string(next_id_++);
-    auto v = Volume::Create(fs_, *store_, dir, size);
+    const bool encrypted = Rand(2) == 0;
+    Result<std::unique_ptr<Volume>> v = InternalError("unset");
+    if (encrypted) {
+      const LineageKeys keys = NewKeys();
+      ASSERT_FALSE(::testing::Test::HasFailure());
+      auto store = keyring_->Store(keys.lineage);
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      v = Volume::Create(fs_, **store, dir, size, {}, &keys);
+    } else {
+      v = Volume::Create(fs_, *store_, dir, size);
+    }
     ASSERT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_EQ((*v)->encrypted(), encrypted);
     vols_[dir] = ModelVolume{std::move(v).value(), dir, Bytes(size, 0), Bytes(size, 0), {}};
-    TRACE_STEP("new %s size %llu\n", dir.c_str(), (unsigned long long)size);
+    TRACE_STEP("new %s size %llu%s\n", dir.c_str(), (unsigned long long)size,
+               encrypted ? " encrypted" : "");
   }
 
   void Write() {
@@ -211,6 +248,30 @@ class StorageModel {
     ReadCheckOf(vols_[dir]);
   }
 
+  // CopySnapshot: a plain copy (shares chunks; an encrypted source stays encrypted) or one
+  // re-sealed under a new encrypted lineage.
+  void Copy() {
+    if (snapshots_.empty()) return Snapshot();
+    auto it = snapshots_.begin();
+    std::advance(it, Rand(snapshots_.size()));
+    const std::string id = "copy-" + std::to_string(next_id_++);
+    auto source = snaps_->Load(it->first);
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    const bool reseal = Rand(2) == 0;
+    LineageKeys keys;
+    if (reseal) keys = NewKeys();
+    auto copy = snaps_->Copy(it->first, id,
+                             {.encrypt_to = reseal ? &keys : nullptr,
+                              .threads = 1 + static_cast<int>(Rand(3)),
+                              .progress = {}});
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    EXPECT_TRUE(copy->encrypted() || (!reseal && !source->encrypted()))
+        << "an encrypted snapshot never becomes unencrypted";
+    EXPECT_EQ(copy->lineage() == source->lineage(), !reseal);
+    TRACE_STEP("copy %s to %s%s\n", it->first.c_str(), id.c_str(), reseal ? " re-sealed" : "");
+    snapshots_[id] = it->second;
+  }
+
   void DeleteSnapshot() {
     if (snapshots_.empty()) return;
     auto it = snapshots_.begin();
@@ -233,7 +294,7 @@ class StorageModel {
     TRACE_STEP("reopen %s\n", m.dir.c_str());
     ASSERT_TRUE(m.volume->Close().ok());
     m.volume.reset();
-    auto v = Volume::Open(fs_, *store_, m.dir);
+    auto v = OpenVolume(m.dir);
     ASSERT_TRUE(v.ok()) << v.status().ToString();
     EXPECT_FALSE((*v)->unclean_open());
     m.volume = std::move(v).value();
@@ -286,12 +347,14 @@ class StorageModel {
     TRACE_STEP("crash\n");
     for (auto& [dir, m] : vols_) m.volume.reset();
     snaps_.reset();
+    keyring_.reset();
+    kms_.reset();
     store_.reset();
     backend_.reset();
     fs_.Crash(Rand(2) ? CrashMode::kDropUnsynced : CrashMode::kKeepSomeUnsynced, rng_());
     OpenStores();
     for (auto& [dir, m] : vols_) {
-      auto v = Volume::Open(fs_, *store_, dir);
+      auto v = OpenVolume(dir);
       ASSERT_TRUE(v.ok()) << dir << ": " << v.status().ToString();
       EXPECT_TRUE((*v)->unclean_open());
       m.volume = std::move(v).value();
@@ -321,6 +384,21 @@ class StorageModel {
     }
   }
 
+  // An encrypted snapshot's chunks are sealed frames in the shared backend; a plain one's are
+  // not.
+  void CheckChunksSealedAsTheMapSays(const std::string& id) {
+    auto map = snaps_->Load(id);
+    ASSERT_TRUE(map.ok()) << map.status().ToString();
+    for (const auto& e : map->entries()) {
+      auto frame = backend_->Get(e.chunk);
+      ASSERT_TRUE(frame.ok()) << id << ": " << frame.status().ToString();
+      auto header = ParseChunkFrameHeader(*frame, kChunkFlagSealed);
+      ASSERT_TRUE(header.ok()) << header.status().ToString();
+      EXPECT_EQ((header->flags & kChunkFlagSealed) != 0, map->encrypted())
+          << "snapshot " << id << " block " << e.block;
+    }
+  }
+
   void VerifyAllSnapshots() {
     for (const auto& [id, content] : snapshots_) {
       std::string dir = "/d/volumes/check-" + std::to_string(next_id_++);
@@ -330,6 +408,7 @@ class StorageModel {
       ASSERT_TRUE((*v)->Read(0, got).ok()) << id;
       ASSERT_EQ(FirstDifference(got, content), -1)
           << "snapshot " << id << " does not restore to its point in time";
+      CheckChunksSealedAsTheMapSays(id);
     }
     // And every volume snapshotted now (after crashes, with untrusted dirty maps) captures
     // exactly what it reads.
@@ -346,9 +425,14 @@ class StorageModel {
     }
   }
 
+  static constexpr char kAccount[] = "123456789012";
+
   MemFileSystem fs_;
+  ManualClock clock_;
   std::unique_ptr<LocalDirBackend> backend_;
   std::unique_ptr<ContentChunkStore> store_;
+  std::unique_ptr<KeyService> kms_;
+  std::unique_ptr<KmsKeyring> keyring_;
   std::unique_ptr<SnapshotStore> snaps_;
   std::map<std::string, ModelVolume> vols_;
   std::map<std::string, Bytes> snapshots_;  // id -> content at its point in time

@@ -16,13 +16,17 @@ using volume_testing::FakeChunkStore;
 using volume_testing::MakeBase;
 using volume_testing::RandomBytes;
 
-TEST(VolumeMetaTest, RoundTripsAndRejectsEveryTruncationAndFlip) {
+class VolumeMetaTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(VolumeMetaTest, RoundTripsAndRejectsEveryTruncationAndFlip) {
   VolumeMeta meta;
   meta.size = 123 * kBlockSize + 5;
   meta.lineage = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
   meta.base_file = BaseFileName(42);
   meta.clean = true;
   meta.generation = 42;
+  meta.encrypted = GetParam();
+  if (meta.encrypted) meta.key_check = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};
   const Bytes bytes = meta.Serialize();
   auto parsed = VolumeMeta::Parse(bytes);
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -41,6 +45,19 @@ TEST(VolumeMetaTest, RoundTripsAndRejectsEveryTruncationAndFlip) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(PlainAndEncrypted, VolumeMetaTest, ::testing::Bool());
+
+TEST(VolumeMetaFlagsTest, EncryptedFlagWithoutItsKeyCheckIsCorruption) {
+  VolumeMeta meta;
+  meta.size = kBlockSize;
+  Bytes bytes = meta.Serialize();
+  bytes[8] |= 2;  // claims encryption but carries no key check
+  bytes.resize(bytes.size() - 32);
+  const Digest256 d = Sha256(bytes);
+  bytes.insert(bytes.end(), d.begin(), d.end());
+  EXPECT_EQ(VolumeMeta::Parse(bytes).status().code(), Code::kCorruption);
+}
+
 // A meta re-signed after editing its fields: the checks behind the checksum.
 Bytes Resign(Bytes bytes) {
   bytes.resize(bytes.size() - 32);
@@ -49,7 +66,7 @@ Bytes Resign(Bytes bytes) {
   return bytes;
 }
 
-TEST(VolumeMetaTest, ClearMessages) {
+TEST(VolumeMetaFlagsTest, ClearMessages) {
   VolumeMeta meta;
   meta.size = kBlockSize;
   Bytes bytes = meta.Serialize();
