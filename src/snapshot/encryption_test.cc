@@ -96,7 +96,8 @@ class Storage {
 
   std::set<ChunkId> ChunksOf(const std::string& snapshot) {
     std::set<ChunkId> out;
-    for (const auto& e : snaps_->Load(snapshot).value().entries()) out.insert(e.chunk);
+    const BlockMap map = snaps_->Load(snapshot).value();
+    for (const auto& e : map.entries()) out.insert(e.chunk);
     return out;
   }
 
