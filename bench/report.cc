@@ -121,8 +121,8 @@ void PrintUnchanged(const UnchangedFigures& u) {
 }
 
 void PrintRestore(const RestoreFigures& r, const std::string& snapshot) {
-  const std::string from = snapshot == "full" ? "snapshot" : "\"" + snapshot + "\"";
-  Row("create volume from " + from + ", " + FormatBytes(r.size) + ", to ready", Ms(r.ready_micros));
+  const std::string what = snapshot == "full" ? "create volume from snapshot" : "from " + snapshot;
+  Row(what + ", " + FormatBytes(r.size) + ", to ready", Ms(r.ready_micros));
 }
 
 void PrintLazy(const LazyReadFigures& l) {
@@ -176,11 +176,10 @@ void PrintEncryptedLazy(const LazyReadFigures& e, const LazyReadFigures& plain,
                         const MachineLimits& m) {
   if (!e.micros.empty()) {
     const uint64_t median = Median(e.micros);
-    Row(fmt::format("encrypted first read of a lazy block, median of {}", e.micros.size()),
-        Ms(median),
+    Row(fmt::format("lazy first read, encrypted, median of {}", e.micros.size()), Ms(median),
         fmt::format("unencrypted {}: {}", Ms(Median(plain.micros)),
                     Times(Ratio(median, Median(plain.micros)))));
-    Row("encrypted first read of a lazy block, max", Ms(static_cast<uint64_t>(MaxOf(e.micros))),
+    Row("lazy first read, encrypted, max", Ms(static_cast<uint64_t>(MaxOf(e.micros))),
         fmt::format("unencrypted {}", Ms(static_cast<uint64_t>(MaxOf(plain.micros)))));
     if (m.crypto) {
       const double crypto_us = m.crypto->fetch_sec_per_byte * kBlockSize * 1e6;
@@ -193,14 +192,14 @@ void PrintEncryptedLazy(const LazyReadFigures& e, const LazyReadFigures& plain,
   }
   const double mbps = Mbps(e.hydrate_bytes, e.hydrate_micros);
   const double plain_mbps = Mbps(plain.hydrate_bytes, plain.hydrate_micros);
-  Row("encrypted hydration (" + FormatBytes(e.hydrate_bytes) + ")", MBs(mbps),
+  Row("hydration, encrypted (" + FormatBytes(e.hydrate_bytes) + ")", MBs(mbps),
       fmt::format("{}; unencrypted {:.1f} MB/s: {}", Secs(e.hydrate_micros), plain_mbps,
                   Times(plain_mbps == 0 ? 0 : mbps / plain_mbps)));
   if (!m.crypto || plain_mbps == 0) return;
   // Hydration is one thread: its crypto bound is one core doing only the fetch's crypto.
   const double crypto_bound = 1e-6 / m.crypto->fetch_sec_per_byte;
   const double predicted = 1.0 / (1.0 / plain_mbps + m.crypto->fetch_extra_sec_per_byte * 1e6);
-  Row("encrypted hydration / its crypto bound (1 thread)", Num(mbps / crypto_bound, 2),
+  Row("hydration, encrypted / its crypto bound (1 core)", Num(mbps / crypto_bound, 2),
       fmt::format("bound {:.1f} MB/s; unencrypted + extra crypto predicts {:.1f} MB/s",
                   crypto_bound, predicted));
 }

@@ -8,7 +8,9 @@ packages=(
   build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
   # libraries
   libssl-dev libzstd-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
-  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfuse3-dev
+  # FUSE mounts (fusermount3, /etc/fuse.conf) for volumes as block devices
+  fuse3
   # tools the tests and benchmarks drive
   restic e2fsprogs busybox-static fio zstd
 )
