@@ -368,6 +368,15 @@ TEST_F(EncryptionTest, EncryptedVolumeSurvivesReopenAndGrow) {
   EXPECT_EQ(got, data);
   ASSERT_TRUE((*r)->Read(2 * kBlockSize, MutableByteView(got).first(kBlockSize)).ok());
   EXPECT_TRUE(std::equal(got.begin(), got.begin() + kBlockSize, data.begin()));
+  // After the reopen, a write ending inside a sector keeps the rest of that sector.
+  const Bytes patch = MarkedData(4990, 8);
+  ASSERT_TRUE((*r)->Write(10, patch).ok());
+  Bytes after(8192);
+  ASSERT_TRUE((*r)->Read(0, after).ok());
+  EXPECT_TRUE(std::equal(after.begin(), after.begin() + 10, data.begin()));
+  EXPECT_TRUE(std::equal(after.begin() + 10, after.begin() + 5000, patch.begin()));
+  EXPECT_TRUE(std::equal(after.begin() + 5000, after.end(), data.begin() + 5000))
+      << "the tail of a partly written sector was lost";
   EXPECT_EQ(Volume::Open(st_.fs_, *st_.plain_, st_.VolumeDir("v"),
                          &*LineageKeys::Derive(LineageId{}, Key256{}))
                 .status()

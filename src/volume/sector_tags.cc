@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "base/bytes.h"
 
@@ -158,10 +159,7 @@ Status SectorTags::Sync(const std::function<Status()>& sync_data) {
 }
 
 void SectorTags::TagOf(uint64_t index, ByteView sector, uint8_t* out) const {
-  if (IsAllZero(sector)) {
-    std::memset(out, 0, kTagSize);
-    return;
-  }
+  if (IsAllZero(sector)) return ZeroTagOf(index, out);
   uint8_t number[8];
   const uint64_t n = first_sector_ + index;
   for (int i = 0; i < 8; ++i) number[i] = static_cast<uint8_t>(n >> (8 * i));
@@ -169,20 +167,38 @@ void SectorTags::TagOf(uint64_t index, ByteView sector, uint8_t* out) const {
   std::memcpy(out, mac.data(), kTagSize);
 }
 
-Status SectorTags::Check(uint64_t first, ByteView ciphertext) {
-  const uint64_t count = ciphertext.size() / kSectorSize;
+void SectorTags::ZeroTagOf(uint64_t index, uint8_t* out) const {
+  // Domain-separated from data tags by length: a data tag covers 8 + 4096 bytes, this 8 + 16.
+  static constexpr std::string_view kZero = "kiln zero sector";
+  uint8_t number[8];
+  const uint64_t n = first_sector_ + index;
+  for (int i = 0; i < 8; ++i) number[i] = static_cast<uint8_t>(n >> (8 * i));
+  const Digest256 mac = HmacSha256(mac_key_, ByteView(number, 8), AsBytes(kZero));
+  std::memcpy(out, mac.data(), kTagSize);
+}
+
+Result<Bytes> SectorTags::Load(uint64_t first, uint64_t count) {
   Bytes stored(count * kTagSize);
   ASSIGN_OR_RETURN(size_t n, tags_->ReadAt(first * kTagSize, stored));
-  std::fill(stored.begin() + n, stored.end(), 0);  // past the end: zero tags
+  std::fill(stored.begin() + n, stored.end(), 0);  // past the end: never written
+  return stored;
+}
+
+bool SectorTags::IsZeroTag(uint64_t index, const uint8_t* tag) const {
   uint8_t want[kTagSize];
-  for (uint64_t i = 0; i < count; ++i) {
-    TagOf(first + i, ciphertext.subspan(i * kSectorSize, kSectorSize), want);
-    if (CRYPTO_memcmp(want, stored.data() + i * kTagSize, kTagSize) != 0) {
-      return CorruptionError("encrypted sector " + std::to_string(first_sector_ + first + i) +
-                             " fails its integrity check (tampered or damaged)");
-    }
-  }
-  return Status::Ok();
+  ZeroTagOf(index, want);
+  return CRYPTO_memcmp(want, tag, kTagSize) == 0;
+}
+
+Status SectorTags::CheckSector(uint64_t index, const uint8_t* tag, ByteView ciphertext) const {
+  uint8_t want[kTagSize];
+  TagOf(index, ciphertext, want);
+  if (CRYPTO_memcmp(want, tag, kTagSize) == 0) return Status::Ok();
+  static constexpr uint8_t kNever[kTagSize] = {};
+  const bool never = std::memcmp(tag, kNever, kTagSize) == 0;
+  return CorruptionError("encrypted sector " + std::to_string(first_sector_ + index) +
+                         (never ? " has no integrity tag (never written, or its tag was erased)"
+                                : " fails its integrity check (tampered or damaged)"));
 }
 
 Status SectorTags::Store(uint64_t first, ByteView ciphertext) {
@@ -194,12 +210,10 @@ Status SectorTags::Store(uint64_t first, ByteView ciphertext) {
   return tags_->WriteAt(first * kTagSize, tags);
 }
 
-Status SectorTags::Clear(uint64_t first, uint64_t count) {
-  if (count == 0) return Status::Ok();
-  ASSIGN_OR_RETURN(uint64_t size, tags_->Size());
-  const uint64_t begin = first * kTagSize;
-  if (begin >= size) return Status::Ok();  // past the end already reads as zero tags
-  return tags_->PunchHole(begin, std::min(count * kTagSize, size - begin));
+Status SectorTags::StoreZero(uint64_t first, uint64_t count) {
+  Bytes tags(count * kTagSize);
+  for (uint64_t i = 0; i < count; ++i) ZeroTagOf(first + i, tags.data() + i * kTagSize);
+  return tags_->WriteAt(first * kTagSize, tags);
 }
 
 Status SectorTags::Recover(File& data) {

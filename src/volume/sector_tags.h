@@ -5,9 +5,12 @@
 //
 // Tags. Sector n (of the volume: the data file's first sector plus its index) has the tag
 // HMAC-SHA-256(sector_mac_key, le64(n) || ciphertext)[0..16), kept at offset 16 * index of the
-// tag file. A sector that is all zeros on disk is a hole (plaintext zeros) and its tag is 16
-// zero bytes; a non-zero sector with a zero tag, or a zero sector with a non-zero tag, fails.
-// Check reports Corruption naming the sector: XtsFile never decrypts a sector whose tag fails.
+// tag file. A sector whose plaintext is zeros is a hole in the data file, and its tag is the
+// zero tag HMAC-SHA-256(sector_mac_key, le64(n) || "kiln zero sector")[0..16): authenticated
+// too, so zeroing a sector's data and tag together is detected. A tag of 16 zero bytes is a
+// sector never written (the volume never reads one: every sector of a local block is written
+// when the block becomes local) or an erased tag: Corruption. XtsFile reads the tags first,
+// skips the data of zero sectors, and never decrypts a sector whose tag fails.
 //
 // Crash consistency (dm-integrity's bitmap mode). A sector's data and its tag are two writes
 // that a crash can separate before a flush. So before the first write into a 64 MiB region
@@ -71,14 +74,17 @@ class SectorTags {
   // intent of their regions durably if it is not already.
   Result<WriteScope> BeginWrite(uint64_t first, uint64_t count);
 
-  // Fails with Corruption naming the first sector of `ciphertext` (whole sectors from index
-  // `first`) whose tag does not match.
-  Status Check(uint64_t first, ByteView ciphertext);
-  // Writes the tags of `ciphertext` (whole sectors from index `first`); zero sectors get zero
-  // tags. Inside a WriteScope.
+  // The stored tags of sectors [first, first + count), 16 bytes each (zeros past the end).
+  Result<Bytes> Load(uint64_t first, uint64_t count);
+  // True if `tag` (of sector index `index`) is the zero tag: the sector is plaintext zeros.
+  bool IsZeroTag(uint64_t index, const uint8_t* tag) const;
+  // Corruption naming the sector unless `tag` authenticates `ciphertext` as sector `index`.
+  Status CheckSector(uint64_t index, const uint8_t* tag, ByteView ciphertext) const;
+  // Writes the tags of `ciphertext` (whole sectors from index `first`); all-zero sectors are
+  // holes and get the zero tag. Inside a WriteScope.
   Status Store(uint64_t first, ByteView ciphertext);
   // Zero tags for [first, first + count) (the sectors became holes). Inside a WriteScope.
-  Status Clear(uint64_t first, uint64_t count);
+  Status StoreZero(uint64_t first, uint64_t count);
 
   // Makes data and tags durable (`sync_data` syncs the data file) and then clears the intent of
   // every region not written since this call began.
@@ -97,6 +103,7 @@ class SectorTags {
   SectorTags(std::unique_ptr<File> tags, std::unique_ptr<File> intent, const Key256& mac_key,
              uint64_t first_sector, uint64_t data_bytes);
   void TagOf(uint64_t index, ByteView sector, uint8_t* out) const;
+  void ZeroTagOf(uint64_t index, uint8_t* out) const;
   Status LoadIntent();
   Status PersistIntentLocked(uint64_t also_set);  // requires mu_; writes bits_ (+ also_set)
   void EndWrite(uint64_t first_region, uint64_t last_region);

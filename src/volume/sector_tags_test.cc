@@ -124,6 +124,48 @@ TEST_F(SectorTagsTest, ZeroedOrMovedSectorsAreDetected) {
   EXPECT_TRUE(ReadSector(2, got).ok());
 }
 
+TEST_F(SectorTagsTest, ErasingDataAndTagTogetherIsDetected) {
+  ASSERT_TRUE(file_->WriteAt(0, Pattern(4 * kSector, 10)).ok());
+  auto raw = fs_.Open(dir_ + "/data", OpenMode::kReadWrite);
+  auto tags = fs_.Open(dir_ + "/tags", OpenMode::kReadWrite);
+  ASSERT_TRUE(raw.ok() && tags.ok());
+  ASSERT_TRUE((*raw)->PunchHole(2 * kSector, kSector).ok());
+  ASSERT_TRUE((*tags)->WriteAt(2 * SectorTags::kTagSize, Bytes(SectorTags::kTagSize, 0)).ok());
+  Bytes got;
+  Status s = ReadSector(2, got);
+  EXPECT_EQ(s.code(), Code::kCorruption) << "a hole's tag is authenticated, not zeros";
+  EXPECT_NE(s.message().find("no integrity tag"), std::string::npos) << s.ToString();
+  // A sector never written has no tag either: the volume never reads one, so it is an error.
+  EXPECT_EQ(ReadSector(100, got).code(), Code::kCorruption);
+  // Another sector's zero tag does not fit here (the tag binds the position).
+  ASSERT_TRUE(file_->PunchHole(3 * kSector, kSector).ok());
+  Bytes zero_tag(SectorTags::kTagSize);
+  ASSERT_TRUE((*tags)->ReadAt(3 * SectorTags::kTagSize, zero_tag).ok());
+  ASSERT_TRUE((*tags)->WriteAt(1 * SectorTags::kTagSize, zero_tag).ok());
+  ASSERT_TRUE((*raw)->PunchHole(1 * kSector, kSector).ok());
+  EXPECT_EQ(ReadSector(1, got).code(), Code::kCorruption);
+  EXPECT_TRUE(ReadSector(3, got).ok());
+  EXPECT_TRUE(IsAllZero(got));
+}
+
+TEST_F(SectorTagsTest, WritesReachingTheLogicalEndNeedNoReadOfThePadding) {
+  // A file whose size is not whole sectors: the last sector is written whole, padded.
+  file_.reset();
+  dir_ = "/odd";
+  ASSERT_TRUE(fs_.CreateDir(dir_).ok());
+  file_ = Open(OpenMode::kCreateExclusive);
+  const uint64_t size = 3 * kSector + 100;
+  ASSERT_TRUE(file_->Truncate(size).ok());
+  const Bytes data = Pattern(size, 11);
+  ASSERT_TRUE(file_->WriteAt(0, data).ok()) << "the tail sector was never written: no RMW read";
+  Bytes got(size);
+  ASSERT_TRUE(file_->ReadAt(0, got).ok());
+  EXPECT_EQ(got, data);
+  ASSERT_TRUE(file_->WriteAt(size - 50, Pattern(50, 12)).ok());
+  ASSERT_TRUE(file_->ReadAt(0, got).ok());
+  EXPECT_TRUE(std::equal(got.begin(), got.begin() + size - 50, data.begin()));
+}
+
 TEST_F(SectorTagsTest, HolesStayHolesAndVerify) {
   ASSERT_TRUE(file_->WriteAt(0, Pattern(16 * kSector, 3)).ok());
   ASSERT_TRUE(file_->PunchHole(4 * kSector, 8 * kSector).ok());

@@ -96,6 +96,15 @@ Status Volume::Impl::Grow(uint64_t new_size) {
   // meta says, with zeros in the excess, which Open accepts.
   const uint64_t blocks = BlockCount(new_size);
   RETURN_IF_ERROR(GrowDataFiles(new_size));
+  if (keys_ && old_size % kBlockSize != 0 && present_.Test(old_size / kBlockSize)) {
+    // An encrypted local last block has no sectors (and no tags) past the old end: write them
+    // as zeros before they come into range, or reading them would be Corruption.
+    const uint64_t block = old_size / kBlockSize;
+    const uint64_t begin = old_size % kBlockSize;
+    const uint64_t end = std::min(kBlockSize, new_size - block * kBlockSize);
+    RETURN_IF_ERROR(DataFile(block).WriteAt(DataOffset(block, begin), Bytes(end - begin, 0)));
+    RETURN_IF_ERROR(DataFile(block).Sync());
+  }
   for (File* f : {files_.present.get(), files_.dirty.get()}) {
     RETURN_IF_ERROR(f->Truncate(Bitmap::FileBytes(blocks)));
     RETURN_IF_ERROR(f->Sync());

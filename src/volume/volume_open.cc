@@ -232,8 +232,8 @@ Result<std::unique_ptr<File>> OpenDataSegment(FileSystem& fs, const std::string&
   ASSIGN_OR_RETURN(auto tags, SectorTags::Open(fs, JoinPath(dir, TagsFileName(segment)),
                                                JoinPath(dir, IntentFileName(segment)), mode, bytes,
                                                keys->sector_mac_key, first_sector));
-  auto xts =
-      std::make_unique<XtsFile>(std::move(file), keys->xts_key, first_sector, std::move(tags));
+  auto xts = std::make_unique<XtsFile>(std::move(file), keys->xts_key, first_sector,
+                                       std::move(tags), bytes);
   RETURN_IF_ERROR(xts->Recover());
   return std::unique_ptr<File>(std::move(xts));
 }

@@ -17,17 +17,46 @@ Status XtsFile::Truncate(uint64_t size) {
   const uint64_t sectors = (size + kXtsSectorSize - 1) / kXtsSectorSize;
   RETURN_IF_ERROR(inner_->Truncate(sectors * kXtsSectorSize));
   if (tags_) tags_->Resize(sectors * kXtsSectorSize);
+  logical_size_.store(size);
   return Status::Ok();
 }
 
 Status XtsFile::ReadSectors(uint64_t first, MutableByteView out) {
+  if (tags_) return ReadTaggedSectors(first, out);
   ASSIGN_OR_RETURN(size_t n, inner_->ReadAt(first * kXtsSectorSize, out));
   std::fill(out.begin() + n, out.end(), 0);  // past the end of the file: a hole
-  if (tags_) RETURN_IF_ERROR(tags_->Check(first, out));
   for (uint64_t i = 0; i < out.size() / kXtsSectorSize; ++i) {
     MutableByteView sector = out.subspan(i * kXtsSectorSize, kXtsSectorSize);
     if (IsAllZero(sector)) continue;  // a hole: plaintext zeros
     RETURN_IF_ERROR(AesXtsDecrypt(key_, first_sector_ + first + i, sector));
+  }
+  return Status::Ok();
+}
+
+Status XtsFile::ReadTaggedSectors(uint64_t first, MutableByteView out) {
+  // Tags first: a zero tag says the sector is zeros, so holes (free space, trimmed blocks) are
+  // not read at all; the rest is read in runs, each sector checked before it is decrypted.
+  const uint64_t count = out.size() / kXtsSectorSize;
+  ASSIGN_OR_RETURN(Bytes tags, tags_->Load(first, count));
+  auto tag = [&](uint64_t i) { return tags.data() + i * SectorTags::kTagSize; };
+  uint64_t i = 0;
+  while (i < count) {
+    const bool zero = tags_->IsZeroTag(first + i, tag(i));
+    uint64_t j = i + 1;
+    while (j < count && tags_->IsZeroTag(first + j, tag(j)) == zero) ++j;
+    MutableByteView run = out.subspan(i * kXtsSectorSize, (j - i) * kXtsSectorSize);
+    if (zero) {
+      std::fill(run.begin(), run.end(), 0);
+    } else {
+      ASSIGN_OR_RETURN(size_t n, inner_->ReadAt((first + i) * kXtsSectorSize, run));
+      std::fill(run.begin() + n, run.end(), 0);  // past the end: fails its tag below
+      for (uint64_t k = i; k < j; ++k) {
+        MutableByteView sector = out.subspan(k * kXtsSectorSize, kXtsSectorSize);
+        RETURN_IF_ERROR(tags_->CheckSector(first + k, tag(k), sector));
+        RETURN_IF_ERROR(AesXtsDecrypt(key_, first_sector_ + first + k, sector));
+      }
+    }
+    i = j;
   }
   return Status::Ok();
 }
@@ -95,7 +124,9 @@ Status XtsFile::WriteAt(uint64_t offset, ByteView data) {
   if (head_partial) {
     RETURN_IF_ERROR(ReadSectors(first, MutableByteView(buf).first(kXtsSectorSize)));
   }
-  if (tail_partial && (last != first || !head_partial)) {
+  // Bytes past the logical size are padding: zeros, nothing to keep.
+  const bool tail_is_padding = offset + data.size() >= logical_size_.load();
+  if (tail_partial && !tail_is_padding && (last != first || !head_partial)) {
     RETURN_IF_ERROR(
         ReadSectors(last, MutableByteView(buf).subspan((last - first) * kXtsSectorSize)));
   }
@@ -118,7 +149,7 @@ Status XtsFile::PunchHole(uint64_t offset, uint64_t len) {
       ASSIGN_OR_RETURN(scope, tags_->BeginWrite(first, count));
     }
     RETURN_IF_ERROR(inner_->PunchHole(inner_begin, inner_end - inner_begin));
-    if (tags_) RETURN_IF_ERROR(tags_->Clear(first, count));
+    if (tags_) RETURN_IF_ERROR(tags_->StoreZero(first, count));
   }
   if (end > inner_end) RETURN_IF_ERROR(WriteAt(inner_end, Bytes(end - inner_end, 0)));
   return Status::Ok();

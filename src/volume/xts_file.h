@@ -22,6 +22,7 @@
 // writes to a block hold the block's lock and sectors never straddle blocks.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "crypto/crypto.h"
@@ -35,9 +36,16 @@ inline constexpr uint64_t kXtsSectorSize = 4096;
 class XtsFile : public File {
  public:
   // `tags` may be null (no integrity checks: for tests of the cipher layer alone).
+  // `logical_size` is the size last asked of Truncate (the file itself is rounded up to whole
+  // sectors): bytes past it are padding, so a write that reaches it need not read the rest of
+  // its last sector (which, with tags, may never have been written).
   XtsFile(std::unique_ptr<File> inner, const XtsKey& key, uint64_t first_sector,
-          std::unique_ptr<SectorTags> tags = nullptr)
-      : inner_(std::move(inner)), key_(key), first_sector_(first_sector), tags_(std::move(tags)) {}
+          std::unique_ptr<SectorTags> tags = nullptr, uint64_t logical_size = 0)
+      : inner_(std::move(inner)),
+        key_(key),
+        first_sector_(first_sector),
+        tags_(std::move(tags)),
+        logical_size_(logical_size) {}
   ~XtsFile() override;
 
   Result<size_t> ReadAt(uint64_t offset, MutableByteView out) override;
@@ -55,12 +63,14 @@ class XtsFile : public File {
  private:
   // Reads and decrypts whole sectors [first, first + count) into `out`.
   Status ReadSectors(uint64_t first, MutableByteView out);
+  Status ReadTaggedSectors(uint64_t first, MutableByteView out);   // tags_ set
   Status WriteSectors(uint64_t first, MutableByteView plaintext);  // encrypts in place
 
   std::unique_ptr<File> inner_;
   XtsKey key_;
   const uint64_t first_sector_;
   std::unique_ptr<SectorTags> tags_;
+  std::atomic<uint64_t> logical_size_;
 };
 
 }  // namespace kiln
