@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "bench/subprocess.h"
+#include "env/subprocess.h"
 
 namespace kiln::bench {
 namespace {

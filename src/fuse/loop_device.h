@@ -20,8 +20,10 @@ namespace kiln {
 
 struct LoopOptions {
   bool read_only = false;
-  bool direct_io = true;       // asked for; direct_io() says whether the kernel took it
-  uint32_t block_size = 4096;  // logical block size the device shows (512 .. 4096)
+  bool direct_io = true;  // asked for; direct_io() says whether the kernel took it
+  // Logical block size the device shows (512 .. 4096). 512 as EBS volumes show (512e): a file
+  // system with 1 KiB blocks (mke2fs's choice for small ones) cannot mount on a 4 KiB device.
+  uint32_t block_size = 512;
 };
 
 class LoopDevice {

@@ -1,4 +1,4 @@
-#include "bench/subprocess.h"
+#include "env/subprocess.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -10,7 +10,7 @@
 
 extern char** environ;
 
-namespace kiln::bench {
+namespace kiln {
 namespace {
 
 // The environment the child sees: ours with `extra` entries replacing same-named ones.
@@ -92,4 +92,4 @@ Result<std::string> RunChecked(const std::vector<std::string>& argv,
   return std::move(r.output);
 }
 
-}  // namespace kiln::bench
+}  // namespace kiln

@@ -1,6 +1,6 @@
-// Runs external programs (tar, mke2fs, restic) for the benchmark and captures what they print.
-// The benchmark is the only kiln code that spawns processes before the ProcessRunner seam lands
-// in src/env; this stays small and local until then.
+// Runs external programs (mke2fs, tar, restic) and captures what they print.
+// For tools kiln drives as a whole (making a file system, the benchmark's peers); instance
+// processes are the runtime's own business.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "base/status.h"
 
-namespace kiln::bench {
+namespace kiln {
 
 struct CommandResult {
   int exit_code = 0;   // the program's exit status; 128+N when killed by signal N
@@ -25,4 +25,4 @@ Result<CommandResult> RunCommand(const std::vector<std::string>& argv,
 Result<std::string> RunChecked(const std::vector<std::string>& argv,
                                const std::vector<std::string>& extra_env = {});
 
-}  // namespace kiln::bench
+}  // namespace kiln
