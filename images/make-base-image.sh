@@ -7,7 +7,7 @@
 # Layout (DESIGN.md, base images): /bin/busybox with every applet linked at its usual path
 # (/bin, /sbin, /usr/bin, /usr/sbin), /sbin/init (busybox init) with /etc/inittab, /etc
 # (passwd, group, shadow, hostname, profile, fstab), /root, /tmp, /proc, /sys, /dev and /run
-# mount points, /var/log. The runtime mounts proc, sys and dev before it starts /sbin/init.
+# mount points, /var/log. The runtime mounts proc, sys, dev and run before it starts /sbin/init.
 set -euo pipefail
 
 out=${1:?usage: make-base-image.sh OUT.ext4 [SIZE]}
@@ -33,8 +33,8 @@ install -m 0755 "$busybox" "$stage/bin/busybox"
 done
 
 cat > "$stage/etc/inittab" <<'INITTAB'
-# kiln minimal-linux: busybox init. The runtime has mounted /proc, /sys and /dev and set the
-# hostname; stdout and stderr of init and everything it starts go to the instance console.
+# kiln minimal-linux: busybox init. The runtime has mounted /proc, /sys, /dev and /run (tmpfs)
+# and set the hostname; stdout and stderr of init and everything it starts go to the instance console.
 ::sysinit:/etc/init.d/rcS
 ::respawn:/bin/sleep 2147483647
 ::shutdown:/bin/sync
@@ -44,7 +44,6 @@ cat > "$stage/etc/init.d/rcS" <<'RCS'
 #!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 echo "minimal-linux: booting $(hostname) ($(uname -r))"
-[ -d /run ] && mount -t tmpfs -o mode=0755 tmpfs /run 2>/dev/null
 # Local scripts an image maker adds run at every boot, in name order.
 for script in /etc/rc.local.d/*; do [ -x "$script" ] && "$script"; done
 echo "minimal-linux: up"

@@ -1,0 +1,321 @@
+#include "runtime/container.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace kiln {
+namespace {
+
+constexpr char kGuestPath[] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+bool ValidInstanceId(const std::string& id) {
+  return !id.empty() && id.size() <= 63 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+bool ValidDeviceName(const std::string& name) {
+  if (!name.starts_with("/dev/") || name.size() > 32) return false;
+  const std::string leaf = name.substr(5);
+  return !leaf.empty() && std::all_of(leaf.begin(), leaf.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+// Everything the child needs, prepared by the parent: after clone the child runs on a copy of
+// a multithreaded process, so it only makes system calls on these (no allocation).
+struct ChildPlan {
+  std::string root_dir;  // <state_dir>/root: the mount point of the root file system
+  std::string root_device;
+  std::string hostname;
+  std::string init;
+  std::string user_data;               // empty: none to run
+  std::vector<std::string> dev_paths;  // <root_dir>/dev/<leaf>
+  std::vector<dev_t> dev_numbers;
+  std::string proc, sys, dev, run, run_kiln, user_data_path, old_root;
+  int console_fd = -1;  // write end
+  int error_fd = -1;    // write end, CLOEXEC: closed by a successful exec
+};
+
+// Reports `what` and errno to the parent and ends the child.
+[[noreturn]] void ChildFail(const ChildPlan& plan, const char* what) {
+  const int err = errno;
+  char msg[256];
+  const int n = snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
+  if (n > 0) (void)!write(plan.error_fd, msg, static_cast<size_t>(std::min(n, 255)));
+  _exit(127);
+}
+
+void MakeNode(const ChildPlan& plan, const char* path, mode_t mode, dev_t dev) {
+  if (mknod(path, mode, dev) != 0 && errno != EEXIST) ChildFail(plan, path);
+}
+
+int ChildMain(void* arg) {
+  const ChildPlan& plan = *static_cast<const ChildPlan*>(arg);
+  // Our mounts stay in our namespace, and go with it.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    ChildFail(plan, "making mounts private");
+  }
+  if (mount(plan.root_device.c_str(), plan.root_dir.c_str(), "ext4", 0, nullptr) != 0) {
+    ChildFail(plan, "mounting the root file system (ext4)");
+  }
+  if (mount("proc", plan.proc.c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+    ChildFail(plan, "mounting /proc");
+  }
+  if (mount("sysfs", plan.sys.c_str(), "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+            nullptr) != 0) {
+    ChildFail(plan, "mounting /sys");
+  }
+  if (mount("tmpfs", plan.dev.c_str(), "tmpfs", MS_NOSUID, "mode=0755,size=1m") != 0) {
+    ChildFail(plan, "mounting /dev");
+  }
+  if (mount("tmpfs", plan.run.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
+    ChildFail(plan, "mounting /run");
+  }
+  // The usual character devices, then the instance's block devices at their names.
+  struct Char {
+    const char* leaf;
+    unsigned major, minor;
+  };
+  static const Char kChars[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  if (chdir(plan.dev.c_str()) != 0) ChildFail(plan, "entering /dev");
+  for (const Char& c : kChars) MakeNode(plan, c.leaf, S_IFCHR | 0666, makedev(c.major, c.minor));
+  for (size_t i = 0; i < plan.dev_paths.size(); ++i) {
+    MakeNode(plan, plan.dev_paths[i].c_str(), S_IFBLK | 0660, plan.dev_numbers[i]);
+  }
+  (void)!symlink("/proc/self/fd", "fd");
+  (void)!symlink("/proc/self/fd/0", "stdin");
+  (void)!symlink("/proc/self/fd/1", "stdout");
+  (void)!symlink("/proc/self/fd/2", "stderr");
+  (void)!mkdir("pts", 0755);
+  (void)!mkdir("shm", 01777);
+  if (!plan.user_data.empty()) {
+    if (mkdir(plan.run_kiln.c_str(), 0700) != 0) ChildFail(plan, "making /run/kiln");
+    const int fd = open(plan.user_data_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+    if (fd < 0) ChildFail(plan, "writing the user data");
+    const char* p = plan.user_data.data();
+    size_t left = plan.user_data.size();
+    while (left > 0) {
+      const ssize_t n = write(fd, p, left);
+      if (n <= 0) ChildFail(plan, "writing the user data");
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    close(fd);
+  }
+  // The root file system becomes / (pivot_root, then the host's tree is let go).
+  if (chdir(plan.root_dir.c_str()) != 0) ChildFail(plan, "entering the root file system");
+  (void)!mkdir(".kiln-oldroot", 0700);
+  if (syscall(SYS_pivot_root, ".", ".kiln-oldroot") != 0) ChildFail(plan, "pivot_root");
+  if (chdir("/") != 0) ChildFail(plan, "chdir /");
+  if (umount2("/.kiln-oldroot", MNT_DETACH) != 0) ChildFail(plan, "detaching the host's tree");
+  (void)!rmdir("/.kiln-oldroot");
+  if (sethostname(plan.hostname.data(), plan.hostname.size()) != 0) ChildFail(plan, "hostname");
+  const int null_fd = open("/dev/null", O_RDONLY);
+  if (null_fd < 0) ChildFail(plan, "opening /dev/null");
+  if (dup2(null_fd, 0) < 0 || dup2(plan.console_fd, 1) < 0 || dup2(plan.console_fd, 2) < 0) {
+    ChildFail(plan, "connecting the console");
+  }
+  if (null_fd > 2) close(null_fd);
+  if (plan.console_fd > 2) close(plan.console_fd);
+  char* const env[] = {const_cast<char*>(kGuestPath), const_cast<char*>("HOME=/root"),
+                       const_cast<char*>("TERM=linux"), nullptr};
+  if (!plan.user_data.empty()) {
+    // User data runs beside init, as root, once (the caller decided it is the first boot).
+    const pid_t pid = fork();
+    if (pid < 0) ChildFail(plan, "starting the user data");
+    if (pid == 0) {
+      setsid();
+      close(plan.error_fd);
+      char* const argv[] = {const_cast<char*>("/run/kiln/user-data"), nullptr};
+      execve(argv[0], argv, env);
+      dprintf(2, "kiln: user data did not start: %s\n", strerror(errno));
+      _exit(127);
+    }
+  }
+  char* const argv[] = {const_cast<char*>(plan.init.c_str()), nullptr};
+  execve(argv[0], argv, env);
+  ChildFail(plan, "starting init");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Container>> Container::Start(const ContainerSpec& spec) {
+  if (!ValidInstanceId(spec.instance_id)) {
+    return InvalidArgumentError("bad instance id '" + spec.instance_id + "'");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(spec.state_dir + "/root", ec);
+  if (ec) return IoError("making " + spec.state_dir + ": " + ec.message());
+  if (!std::filesystem::exists(spec.root_device, ec)) {
+    return InvalidArgumentError("no root device " + spec.root_device);
+  }
+  ChildPlan plan;
+  plan.root_dir = spec.state_dir + "/root";
+  plan.root_device = spec.root_device;
+  plan.hostname = spec.instance_id;
+  plan.init = spec.init;
+  if (spec.run_user_data) plan.user_data = spec.user_data;
+  plan.proc = plan.root_dir + "/proc";
+  plan.sys = plan.root_dir + "/sys";
+  plan.dev = plan.root_dir + "/dev";
+  plan.run = plan.root_dir + "/run";
+  plan.run_kiln = plan.run + "/kiln";
+  plan.user_data_path = plan.run_kiln + "/user-data";
+  for (const ContainerDevice& d : spec.devices) {
+    if (!ValidDeviceName(d.name)) return InvalidArgumentError("bad device name '" + d.name + "'");
+    plan.dev_paths.push_back(plan.dev + "/" + d.name.substr(5));
+    plan.dev_numbers.push_back(makedev(d.major, d.minor));
+  }
+  int console[2], error[2];
+  if (pipe2(console, O_CLOEXEC) != 0) return ErrnoError("console pipe", errno);
+  if (pipe2(error, O_CLOEXEC) != 0) {
+    close(console[0]);
+    close(console[1]);
+    return ErrnoError("error pipe", errno);
+  }
+  // The console's write end must survive exec into init: not CLOEXEC in the child (dup2 onto
+  // 1 and 2 clears the flag).
+  plan.console_fd = console[1];
+  plan.error_fd = error[1];
+  constexpr size_t kStack = 256 * 1024;
+  std::vector<char> stack(kStack);
+  const int flags =
+      CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | SIGCHLD;
+  const pid_t pid = clone(ChildMain, stack.data() + kStack, flags, &plan);
+  const int clone_errno = errno;
+  close(console[1]);
+  close(error[1]);
+  if (pid < 0) {
+    close(console[0]);
+    close(error[0]);
+    return FailedPreconditionError(std::string("cannot make the instance's namespaces: ") +
+                                   strerror(clone_errno));
+  }
+  // The error pipe closes empty when init's exec succeeds.
+  std::string failure;
+  char buf[256];
+  for (;;) {
+    const ssize_t n = read(error[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    failure.append(buf, static_cast<size_t>(n));
+  }
+  close(error[0]);
+  std::unique_ptr<Container> c(new Container(spec, pid, console[0]));
+  if (!failure.empty()) {
+    c->Stop(0).IgnoreError();
+    const bool fs_error = failure.starts_with("mounting the root");
+    const std::string msg = "instance " + spec.instance_id + " did not start: " + failure;
+    return fs_error ? InvalidArgumentError(msg + " (is the root volume an ext4 file system?)")
+                    : FailedPreconditionError(msg);
+  }
+  return c;
+}
+
+Container::Container(const ContainerSpec& spec, pid_t pid, int console_fd)
+    : spec_(spec), pid_(pid), console_path_(spec.state_dir + "/console.log") {
+  console_thread_ = std::thread([this, console_fd] { CopyConsole(console_fd); });
+}
+
+Container::~Container() {
+  Stop(0).IgnoreError();
+  if (console_thread_.joinable()) console_thread_.join();
+}
+
+void Container::CopyConsole(int fd) {
+  // Appends, and keeps the file to the last kConsoleLogBytes once it grows to twice that.
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    {
+      std::ofstream out(console_path_, std::ios::binary | std::ios::app);
+      out.write(buf, n);
+    }
+    std::error_code ec;
+    if (std::filesystem::file_size(console_path_, ec) > 2 * kConsoleLogBytes) {
+      auto text = ReadConsoleLog(console_path_);
+      if (text.ok()) {
+        const std::string tmp = console_path_ + ".tmp";
+        std::ofstream(tmp, std::ios::binary | std::ios::trunc) << *text;
+        std::filesystem::rename(tmp, console_path_, ec);
+      }
+    }
+  }
+  close(fd);
+}
+
+bool Container::running() {
+  if (reaped_) return false;
+  int status = 0;
+  const pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+Status Container::Stop(int grace_ms) {
+  if (!reaped_) {
+    if (grace_ms > 0 && running()) {
+      kill(pid_, SIGTERM);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+      while (running() && std::chrono::steady_clock::now() < deadline) {
+        usleep(20 * 1000);  // init's shutdown takes its time; poll its exit
+      }
+    }
+    if (!reaped_) {
+      kill(pid_, SIGKILL);  // the whole pid namespace goes with its init
+      int status = 0;
+      while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      reaped_ = true;
+    }
+  }
+  return WaitReleased(10000);
+}
+
+Status Container::WaitReleased(int timeout_ms) {
+  // The kernel unmounts the instance's file systems as its mount namespace goes, after init
+  // exits; an exclusive open of the root device succeeds once nothing has it mounted.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    const int fd = open(spec_.root_device.c_str(), O_RDONLY | O_EXCL | O_CLOEXEC);
+    if (fd >= 0) {
+      close(fd);
+      return Status::Ok();
+    }
+    if (errno != EBUSY) return Status::Ok();  // gone, or not ours to check
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return IoError("instance " + spec_.instance_id + ": root device " + spec_.root_device +
+                     " still in use after the instance ended");
+    }
+    usleep(10 * 1000);
+  }
+}
+
+Result<std::string> ReadConsoleLog(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string();
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.size() > kConsoleLogBytes) text.erase(0, text.size() - kConsoleLogBytes);
+  return text;
+}
+
+}  // namespace kiln

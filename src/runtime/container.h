@@ -1,0 +1,87 @@
+// Container: the container runtime's instance. An instance is a set of Linux namespaces (mount,
+// pid, uts, ipc, network) whose root is the ext4 file system on its root volume's block device
+// (a loop device over the volume's FUSE file); its init is the image's /sbin/init, PID 1 of its
+// pid namespace; its hostname is the instance id; every attached volume is a block device node
+// at its device name and its xvd/sd twin.
+//
+// Mounts live only in the instance's mount namespace: when the last process of the instance
+// exits the kernel unmounts them, so nothing is left on the host. Stop (and the end of the
+// instance for any reason) waits until the root device is released (unmounted) before it
+// returns, so the volume below holds everything the guest wrote.
+//
+// Console: stdout and stderr of init and of everything it starts (user data too) go to a pipe
+// that a host thread copies into `<state_dir>/console.log`, kept to the last 64 KiB (EC2's
+// GetConsoleOutput), across reboots and stop/start.
+//
+// User data: when the spec says to run it (the runtime's caller keeps whether it has run,
+// outside the instance's volumes), it is copied to /run/kiln/user-data inside the instance and
+// run as root by a process started just before init, its output on the console.
+//
+// Thread-safety: a Container is used from one thread at a time; the console thread is its own.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kiln {
+
+struct ContainerDevice {
+  std::string name;    // as mapped: "/dev/xvda", "/dev/sdf", "/dev/xvdf"
+  unsigned major = 0;  // the host block device's number (a loop device)
+  unsigned minor = 0;
+};
+
+struct ContainerSpec {
+  std::string instance_id;  // the hostname
+  // A host directory the runtime owns for this instance: console.log, the root mount point.
+  std::string state_dir;
+  std::string root_device;               // host path of the root block device ("/dev/loop3")
+  std::vector<ContainerDevice> devices;  // every device node to make, root's included
+  std::string user_data;                 // run once if non-empty and run_user_data
+  bool run_user_data = false;
+  std::string init = "/sbin/init";
+};
+
+// The console log is kept to this many bytes (EC2 returns the last 64 KiB).
+inline constexpr size_t kConsoleLogBytes = 64 * 1024;
+
+class Container {
+ public:
+  // Starts the instance: InvalidArgument for a bad spec; FailedPrecondition if the host cannot
+  // make namespaces or mounts (not root); the root device's file system errors (not ext4,
+  // corrupt) come back as InvalidArgument with mount's reason, and nothing is left running.
+  static Result<std::unique_ptr<Container>> Start(const ContainerSpec& spec);
+  // Kills whatever is left (SIGKILL) and waits, as Stop with no grace.
+  ~Container();
+
+  pid_t pid() const { return pid_; }  // init, as the host sees it
+  bool running();                     // init has not exited
+  // Guest shutdown: SIGTERM to init (busybox init runs its shutdown actions), SIGKILL after
+  // `grace_ms`, then waits until the root device is released. Idempotent.
+  Status Stop(int grace_ms = 10000);
+  const std::string& console_path() const { return console_path_; }
+
+ private:
+  Container(const ContainerSpec& spec, pid_t pid, int console_fd);
+  void CopyConsole(int fd);
+  Status WaitReleased(int timeout_ms);
+
+  ContainerSpec spec_;
+  pid_t pid_;
+  bool reaped_ = false;
+  std::string console_path_;
+  std::thread console_thread_;
+};
+
+// Reads the console log (at most the last kConsoleLogBytes).
+Result<std::string> ReadConsoleLog(const std::string& path);
+
+}  // namespace kiln

@@ -1,0 +1,170 @@
+// The container runtime on the real kernel: an instance booted from the imported base image on
+// a volume (VolumeFs + loop device), its user data run once, its console, its devices and
+// hostname, stop and start with its files kept, and a clean host afterwards. Needs root,
+// /dev/fuse and loop devices (a failure under CI=true, a skip elsewhere).
+#include "runtime/container.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "env/env_testing.h"
+#include "env/posix_file_system.h"
+#include "env/subprocess.h"
+#include "fuse/fuse_testing.h"
+#include "fuse/loop_device.h"
+#include "fuse/volume_fs.h"
+#include "image/image_import.h"
+#include "store/content_chunk_store.h"
+
+namespace kiln {
+namespace {
+
+constexpr char kUserData[] = R"UD(#!/bin/sh
+echo "user-data: hello from $(hostname)"
+echo persisted > /root/hello
+ls /dev/xvda /dev/sdf /dev/xvdf && echo "user-data: devices ok"
+)UD";
+
+// Polls the console until `text` appears `times` times (or the deadline passes).
+bool ConsoleShows(const Container& c, const std::string& text, int times = 1) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const std::string log = ReadConsoleLog(c.console_path()).value();
+    int n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    if (n >= times) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int Count(const std::string& haystack, const std::string& needle) {
+  int n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+bool HostHasMountsUnder(const std::string& dir) {
+  std::ifstream mounts("/proc/self/mounts");
+  std::string line;
+  while (std::getline(mounts, line)) {
+    if (line.find(" " + dir) != std::string::npos) return true;
+  }
+  return false;
+}
+
+class ContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    KILN_REQUIRE_HOST_FEATURES();
+    backend_ = std::move(LocalDirBackend::Open(fs_, root() + "/chunks").value());
+    store_ = std::make_unique<ContentChunkStore>(*backend_);
+    snaps_ = std::move(SnapshotStore::Open(fs_, *store_, root() + "/snapshots").value());
+    const std::string image = root() + "/base.ext4";
+    ASSERT_TRUE(RunChecked({KILN_MAKE_BASE_IMAGE, image, "128M"}).ok());
+    ImportOptions options;
+    options.scratch_dir = root() + "/scratch";
+    ASSERT_TRUE(ImportRawImage(fs_, *snaps_, *store_, image, "base", options).ok());
+    std::filesystem::create_directories(root() + "/fuse");
+    auto vfs = VolumeFs::Mount(root() + "/fuse");
+    ASSERT_TRUE(vfs.ok()) << vfs.status().ToString();
+    vfs_ = std::move(vfs).value();
+    root_vol_ = std::move(snaps_->CreateVolume("base", root() + "/vol-root").value());
+    data_vol_ = std::move(Volume::Create(fs_, *store_, root() + "/vol-data", 8 << 20).value());
+    ASSERT_TRUE(vfs_->Add("root", root_vol_.get()).ok());
+    ASSERT_TRUE(vfs_->Add("data", data_vol_.get()).ok());
+    root_loop_ = std::move(LoopDevice::Attach(vfs_->PathOf("root")).value());
+    data_loop_ = std::move(LoopDevice::Attach(vfs_->PathOf("data")).value());
+  }
+  void TearDown() override {
+    root_loop_.reset();
+    data_loop_.reset();
+    vfs_.reset();
+  }
+  const std::string& root() const { return dir_.path(); }
+  ContainerSpec Spec() {
+    ContainerSpec spec;
+    spec.instance_id = "i-0123456789abcdef0";
+    spec.state_dir = root() + "/instance";
+    spec.root_device = root_loop_->path();
+    const unsigned rm = root_loop_->device_major(), rn = root_loop_->device_minor();
+    const unsigned dm = data_loop_->device_major(), dn = data_loop_->device_minor();
+    spec.devices = {{"/dev/xvda", rm, rn}, {"/dev/sdf", dm, dn}, {"/dev/xvdf", dm, dn}};
+    spec.user_data = kUserData;
+    return spec;
+  }
+
+  env_testing::TempDir dir_{"kiln_runtime"};
+  PosixFileSystem fs_;
+  std::unique_ptr<LocalDirBackend> backend_;
+  std::unique_ptr<ContentChunkStore> store_;
+  std::unique_ptr<SnapshotStore> snaps_;
+  std::unique_ptr<Volume> root_vol_, data_vol_;
+  std::unique_ptr<VolumeFs> vfs_;
+  std::unique_ptr<LoopDevice> root_loop_, data_loop_;
+};
+
+TEST_F(ContainerTest, BootsRunsUserDataOnceKeepsFilesAndLeavesTheHostClean) {
+  ContainerSpec spec = Spec();
+  spec.run_user_data = true;
+  auto c = Container::Start(spec);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(ConsoleShows(**c, "minimal-linux: up"));
+  EXPECT_TRUE(ConsoleShows(**c, "user-data: hello from i-0123456789abcdef0"));
+  EXPECT_TRUE(ConsoleShows(**c, "user-data: devices ok"));
+  EXPECT_FALSE(HostHasMountsUnder(spec.state_dir)) << "mounts stay inside the instance";
+  const pid_t pid = (*c)->pid();
+  ASSERT_TRUE((*c)->Stop(10000).ok());
+  EXPECT_FALSE((*c)->running());
+  EXPECT_NE(::kill(pid, 0), 0) << "init is gone";
+  c->reset();
+
+  // Second boot (start after stop): the user data does not run again.
+  spec.run_user_data = false;
+  auto again = Container::Start(spec);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(ConsoleShows(**again, "minimal-linux: up", 2));
+  ASSERT_TRUE((*again)->Stop(10000).ok());
+  const std::string log = ReadConsoleLog((*again)->console_path()).value();
+  EXPECT_EQ(Count(log, "user-data: hello"), 1) << log;
+  EXPECT_EQ(Count(log, "minimal-linux: booting"), 2) << "the console is kept across boots";
+  again->reset();
+
+  // What the user data wrote is on the root volume.
+  const std::string mnt = root() + "/check";
+  std::filesystem::create_directories(mnt);
+  ASSERT_EQ(::mount(root_loop_->path().c_str(), mnt.c_str(), "ext4", MS_RDONLY, "noload"), 0)
+      << std::strerror(errno);
+  std::ifstream hello(mnt + "/root/hello");
+  std::string word;
+  hello >> word;
+  hello.close();
+  ASSERT_EQ(::umount(mnt.c_str()), 0);
+  EXPECT_EQ(word, "persisted");
+}
+
+TEST_F(ContainerTest, BadRootOrDeviceNamesAreClearErrorsAndLeaveNothing) {
+  ContainerSpec spec = Spec();
+  spec.root_device = data_loop_->path();  // an empty volume: no file system
+  auto c = Container::Start(spec);
+  EXPECT_EQ(c.status().code(), Code::kInvalidArgument) << c.status().ToString();
+  EXPECT_NE(c.status().message().find("ext4"), std::string::npos) << c.status().ToString();
+  EXPECT_FALSE(HostHasMountsUnder(spec.state_dir));
+  spec = Spec();
+  spec.devices.push_back({"/dev/../etc/passwd", 1, 3});
+  EXPECT_EQ(Container::Start(spec).status().code(), Code::kInvalidArgument);
+  spec = Spec();
+  spec.instance_id = "Bad Id";
+  EXPECT_EQ(Container::Start(spec).status().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kiln
