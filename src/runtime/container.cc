@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +18,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+
+// From <linux/fs.h>, which clashes with <sys/mount.h>.
+#ifndef FIFREEZE
+#define FIFREEZE _IOWR('X', 119, int)
+#define FITHAW _IOWR('X', 120, int)
+#endif
 
 namespace kiln {
 namespace {
@@ -235,6 +242,7 @@ Container::Container(const ContainerSpec& spec, pid_t pid, int console_fd)
 }
 
 Container::~Container() {
+  Thaw().IgnoreError();
   Stop(0).IgnoreError();
   if (console_thread_.joinable()) console_thread_.join();
 }
@@ -272,6 +280,7 @@ bool Container::running() {
 }
 
 Status Container::Stop(int grace_ms) {
+  RETURN_IF_ERROR(Thaw());  // a frozen instance cannot shut down
   if (!reaped_) {
     if (grace_ms > 0 && running()) {
       kill(pid_, SIGTERM);
@@ -308,6 +317,93 @@ Status Container::WaitReleased(int timeout_ms) {
     }
     usleep(10 * 1000);
   }
+}
+
+namespace {
+
+// Mount points (as the instance sees them) of the instance's disk file systems, from
+// /proc/<pid>/mounts: the ones a freeze must cover.
+Result<std::vector<std::string>> DiskMounts(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/mounts");
+  if (!in) return FailedPreconditionError("instance process " + std::to_string(pid) + " is gone");
+  std::vector<std::string> out;
+  std::string source, target, type, rest;
+  while (in >> source >> target >> type && std::getline(in, rest)) {
+    if (type == "ext4" || type == "ext3" || type == "ext2" || type == "xfs") out.push_back(target);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool Container::frozen() const {
+  std::lock_guard lock(freeze_mu_);
+  return !frozen_fds_.empty();
+}
+
+Status Container::Freeze(int max_ms) {
+  std::unique_lock lock(freeze_mu_);
+  if (!running())
+    return FailedPreconditionError("instance " + spec_.instance_id + " is not running");
+  if (!frozen_fds_.empty()) {
+    return FailedPreconditionError("instance " + spec_.instance_id + " is already frozen");
+  }
+  if (watchdog_.joinable()) {
+    lock.unlock();
+    watchdog_.join();
+    lock.lock();
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> mounts, DiskMounts(pid_));
+  // Through /proc/<pid>/root the host reaches the instance's mounts without entering them.
+  const std::string root = "/proc/" + std::to_string(pid_) + "/root";
+  for (const std::string& target : mounts) {
+    const int fd = open((root + target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, FIFREEZE, 0) != 0) {
+      const Status s =
+          ErrnoError("freezing " + target + " in instance " + spec_.instance_id, errno);
+      if (fd >= 0) close(fd);
+      ThawLocked().IgnoreError();
+      return s;
+    }
+    frozen_fds_.push_back(fd);
+  }
+  watchdog_fired_ = false;
+  watchdog_ = std::thread([this, max_ms] { Watchdog(max_ms); });
+  return Status::Ok();
+}
+
+void Container::Watchdog(int max_ms) {
+  std::unique_lock lock(freeze_mu_);
+  const bool thawed = thawed_cv_.wait_for(lock, std::chrono::milliseconds(max_ms),
+                                          [this] { return frozen_fds_.empty(); });
+  if (!thawed) {
+    watchdog_fired_ = true;
+    ThawLocked().IgnoreError();
+  }
+}
+
+Status Container::ThawLocked() {
+  Status first;
+  // Reverse order: mounts nested in a frozen one are thawed before it.
+  for (auto it = frozen_fds_.rbegin(); it != frozen_fds_.rend(); ++it) {
+    if (ioctl(*it, FITHAW, 0) != 0 && errno != EINVAL && first.ok()) {
+      first = ErrnoError("thawing instance " + spec_.instance_id, errno);
+    }
+    close(*it);
+  }
+  frozen_fds_.clear();
+  thawed_cv_.notify_all();
+  return first;
+}
+
+Status Container::Thaw() {
+  Status s;
+  {
+    std::lock_guard lock(freeze_mu_);
+    s = ThawLocked();
+  }
+  if (watchdog_.joinable()) watchdog_.join();
+  return s;
 }
 
 Result<std::string> ReadConsoleLog(const std::string& path) {

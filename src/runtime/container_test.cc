@@ -151,6 +151,59 @@ TEST_F(ContainerTest, BootsRunsUserDataOnceKeepsFilesAndLeavesTheHostClean) {
   EXPECT_EQ(word, "persisted");
 }
 
+// The seed's NoReboot image: freeze, snapshot the running instance's root volume, thaw; a
+// volume restored from that snapshot has what the guest wrote (never synced by the guest).
+TEST_F(ContainerTest, FreezeSnapshotThawCapturesUnsyncedFiles) {
+  ContainerSpec spec = Spec();
+  spec.run_user_data = true;
+  spec.user_data = "#!/bin/sh\necho frozen-data > /root/unsynced\necho 'user-data: written'\n";
+  auto c = Container::Start(spec);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(ConsoleShows(**c, "user-data: written"));
+  ASSERT_TRUE((*c)->Freeze(30000).ok());
+  EXPECT_TRUE((*c)->frozen());
+  EXPECT_EQ((*c)->Freeze().code(), Code::kFailedPrecondition) << "already frozen";
+  auto job = snaps_->Start(*root_vol_, "no-reboot");
+  ASSERT_TRUE(job.ok());
+  auto info = (*job)->Run();
+  ASSERT_TRUE((*c)->Thaw().ok());
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_FALSE((*c)->frozen());
+  EXPECT_TRUE((*c)->running()) << "NoReboot: the instance kept running";
+
+  auto restored = snaps_->CreateVolume("no-reboot", root() + "/vol-restored");
+  ASSERT_TRUE(restored.ok());
+  ASSERT_TRUE(vfs_->Add("restored", restored->get()).ok());
+  {
+    auto loop = LoopDevice::Attach(vfs_->PathOf("restored"));
+    ASSERT_TRUE(loop.ok());
+    const std::string mnt = root() + "/restored";
+    std::filesystem::create_directories(mnt);
+    ASSERT_EQ(::mount((*loop)->path().c_str(), mnt.c_str(), "ext4", 0, ""), 0)
+        << std::strerror(errno);
+    std::ifstream in(mnt + "/root/unsynced");
+    std::string word;
+    in >> word;
+    in.close();
+    ASSERT_EQ(::umount(mnt.c_str()), 0);
+    EXPECT_EQ(word, "frozen-data");
+  }
+  ASSERT_TRUE((*c)->Stop(10000).ok());
+}
+
+TEST_F(ContainerTest, TheFreezeWatchdogThawsOnItsOwn) {
+  auto c = Container::Start(Spec());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(ConsoleShows(**c, "minimal-linux: up"));
+  ASSERT_TRUE((*c)->Freeze(200).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*c)->frozen() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE((*c)->frozen()) << "the watchdog thawed";
+  ASSERT_TRUE((*c)->Stop(10000).ok()) << "and the instance can shut down";
+}
+
 TEST_F(ContainerTest, BadRootOrDeviceNamesAreClearErrorsAndLeaveNothing) {
   ContainerSpec spec = Spec();
   spec.root_device = data_loop_->path();  // an empty volume: no file system
