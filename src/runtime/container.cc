@@ -57,6 +57,7 @@ struct ChildPlan {
   std::string proc, sys, dev, run, run_kiln, user_data_path, old_root;
   int console_fd = -1;  // write end
   int error_fd = -1;    // write end, CLOEXEC: closed by a successful exec
+  int go_fd = -1;       // read end: the parent writes a byte once the child is in its cgroups
 };
 
 // Reports `what` and errno to the parent and ends the child.
@@ -74,6 +75,12 @@ void MakeNode(const ChildPlan& plan, const char* path, mode_t mode, dev_t dev) {
 
 int ChildMain(void* arg) {
   const ChildPlan& plan = *static_cast<const ChildPlan*>(arg);
+  // Nothing runs before the parent has put us in the instance's cgroups.
+  char go = 0;
+  while (read(plan.go_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  if (go != 'g') _exit(126);
+  close(plan.go_fd);
   // Our mounts stay in our namespace, and go with it.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     ChildFail(plan, "making mounts private");
@@ -190,13 +197,14 @@ Result<std::unique_ptr<Container>> Container::Start(const ContainerSpec& spec) {
     plan.dev_paths.push_back(plan.dev + "/" + d.name.substr(5));
     plan.dev_numbers.push_back(makedev(d.major, d.minor));
   }
-  int console[2], error[2];
+  ASSIGN_OR_RETURN(auto cgroup, InstanceCgroup::Create(spec.instance_id, spec.limits));
+  int console[2], error[2], go[2];
   if (pipe2(console, O_CLOEXEC) != 0) return ErrnoError("console pipe", errno);
-  if (pipe2(error, O_CLOEXEC) != 0) {
-    close(console[0]);
-    close(console[1]);
-    return ErrnoError("error pipe", errno);
+  if (pipe2(error, O_CLOEXEC) != 0 || pipe2(go, O_CLOEXEC) != 0) {
+    for (int fd : {console[0], console[1], error[0], error[1]}) close(fd);
+    return ErrnoError("pipes", errno);
   }
+  plan.go_fd = go[0];
   // The console's write end must survive exec into init: not CLOEXEC in the child (dup2 onto
   // 1 and 2 clears the flag).
   plan.console_fd = console[1];
@@ -209,12 +217,17 @@ Result<std::unique_ptr<Container>> Container::Start(const ContainerSpec& spec) {
   const int clone_errno = errno;
   close(console[1]);
   close(error[1]);
+  close(go[0]);
   if (pid < 0) {
     close(console[0]);
     close(error[0]);
+    close(go[1]);
     return FailedPreconditionError(std::string("cannot make the instance's namespaces: ") +
                                    strerror(clone_errno));
   }
+  Status placed = cgroup->Add(pid);
+  if (placed.ok() && write(go[1], "g", 1) != 1) placed = ErrnoError("starting the instance", errno);
+  close(go[1]);  // a child not told to go reads end-of-file and exits
   // The error pipe closes empty when init's exec succeeds.
   std::string failure;
   char buf[256];
@@ -226,6 +239,11 @@ Result<std::unique_ptr<Container>> Container::Start(const ContainerSpec& spec) {
   }
   close(error[0]);
   std::unique_ptr<Container> c(new Container(spec, pid, console[0]));
+  c->cgroup_ = std::move(cgroup);
+  if (!placed.ok()) {
+    c->Stop(0).IgnoreError();
+    return placed.Annotate("instance " + spec.instance_id);
+  }
   if (!failure.empty()) {
     c->Stop(0).IgnoreError();
     const bool fs_error = failure.starts_with("mounting the root");
@@ -297,6 +315,7 @@ Status Container::Stop(int grace_ms) {
       reaped_ = true;
     }
   }
+  cgroup_.reset();  // empty now: removed
   return WaitReleased(10000);
 }
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "runtime/cgroup.h"
 
 namespace kiln {
 
@@ -50,6 +51,8 @@ struct ContainerSpec {
   std::string user_data;                 // run once if non-empty and run_user_data
   bool run_user_data = false;
   std::string init = "/sbin/init";
+  // The instance type's limits, enforced by cgroups (v1 or v2) from before init runs.
+  CgroupLimits limits;
 };
 
 // The console log is kept to this many bytes (EC2 returns the last 64 KiB).
@@ -70,6 +73,9 @@ class Container {
   // `grace_ms`, then waits until the root device is released. Idempotent.
   Status Stop(int grace_ms = 10000);
   const std::string& console_path() const { return console_path_; }
+  // The instance's cgroups (null once stopped); cgroup()->skipped() lists limits the host could
+  // not apply.
+  const InstanceCgroup* cgroup() const { return cgroup_.get(); }
 
   // Freezes every file system mounted in the instance (FIFREEZE: ext4 flushes its dirty data
   // and journal through the loop device into the volume, then blocks writers), so a snapshot
@@ -92,6 +98,7 @@ class Container {
   Status ThawLocked();  // requires freeze_mu_
 
   ContainerSpec spec_;
+  std::unique_ptr<InstanceCgroup> cgroup_;
   pid_t pid_;
   mutable std::mutex freeze_mu_;
   std::condition_variable thawed_cv_;

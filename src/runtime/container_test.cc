@@ -204,6 +204,33 @@ TEST_F(ContainerTest, TheFreezeWatchdogThawsOnItsOwn) {
   ASSERT_TRUE((*c)->Stop(10000).ok()) << "and the instance can shut down";
 }
 
+// An instance type's memory limit is enforced: a process over it is killed, and the limit is
+// readable from the host's cgroup files (v1 on this project's CI hosts, v2 elsewhere).
+TEST_F(ContainerTest, MemoryLimitKillsAProcessOverIt) {
+  ContainerSpec spec = Spec();
+  spec.limits = {.memory_bytes = 64ULL << 20, .vcpus = 1};
+  spec.run_user_data = true;
+  spec.user_data =
+      "#!/bin/sh\ndd if=/dev/zero of=/dev/null bs=256M count=1\n"
+      "echo \"user-data: dd exit $?\"\n";
+  auto c = Container::Start(spec);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_NE((*c)->cgroup(), nullptr);
+  EXPECT_TRUE((*c)->cgroup()->skipped().empty()) << "this host has memory and cpu controllers";
+  const std::string mem_dir = (*c)->cgroup()->dirs().front();
+  const std::string limit_file =
+      mem_dir + ((*c)->cgroup()->v2() ? "/memory.max" : "/memory.limit_in_bytes");
+  std::ifstream limit(limit_file);
+  uint64_t bytes = 0;
+  limit >> bytes;
+  EXPECT_EQ(bytes, 64ULL << 20) << limit_file;
+  EXPECT_TRUE(ConsoleShows(**c, "user-data: dd exit 137"))
+      << ReadConsoleLog((*c)->console_path()).value();
+  EXPECT_TRUE((*c)->running()) << "only the process over the limit died";
+  ASSERT_TRUE((*c)->Stop(10000).ok());
+  EXPECT_FALSE(std::filesystem::exists(mem_dir)) << "the cgroup goes with the instance";
+}
+
 TEST_F(ContainerTest, BadRootOrDeviceNamesAreClearErrorsAndLeaveNothing) {
   ContainerSpec spec = Spec();
   spec.root_device = data_loop_->path();  // an empty volume: no file system
