@@ -137,6 +137,27 @@ std::vector<uint64_t> PickBlocks(uint64_t seed, uint64_t block_count, uint64_t n
   return blocks;
 }
 
+Result<std::string> ReadProcFile(FileSystem& fs, const std::string& path) {
+  ASSIGN_OR_RETURN(auto file, fs.Open(path, OpenMode::kRead));
+  std::string text(64 << 10, '\0');
+  size_t used = 0;
+  while (used < text.size()) {
+    ASSIGN_OR_RETURN(
+        size_t n, file->ReadAt(used, MutableByteView(reinterpret_cast<uint8_t*>(text.data()) + used,
+                                                     text.size() - used)));
+    if (n == 0) break;
+    used += n;
+  }
+  text.resize(used);
+  return text;
+}
+
+std::string LoadAverage(FileSystem& fs) {
+  auto text = ReadProcFile(fs, "/proc/loadavg");
+  if (!text.ok() || text->empty()) return "unknown";
+  return text->substr(0, text->find(' '));
+}
+
 Status RemoveTree(FileSystem& fs, const std::string& path) {
   auto info = fs.Stat(path);
   if (!info.ok()) return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();

@@ -65,6 +65,13 @@ void FillCompressible(uint64_t seed, MutableByteView out);
 // `n` distinct block indexes in [0, block_count), drawn from `seed`, sorted.
 std::vector<uint64_t> PickBlocks(uint64_t seed, uint64_t block_count, uint64_t n);
 
+// The text of a kernel file under /proc (which report size 0, so Size() cannot size the read);
+// at most 64 KiB.
+Result<std::string> ReadProcFile(FileSystem& fs, const std::string& path);
+// The 1-minute load average ("1.58"), or "unknown", so a reader can tell figures taken on a busy
+// machine.
+std::string LoadAverage(FileSystem& fs);
+
 // Removes `path` and everything under it (rm -r). OK if it does not exist. Follows no symlinks:
 // the run directories it is used on hold none.
 Status RemoveTree(FileSystem& fs, const std::string& path);

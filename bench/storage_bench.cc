@@ -290,17 +290,6 @@ Status StorageRun::Dedup(BenchReport& r) {
   return Status::Ok();
 }
 
-// The 1-minute load average, so a reader can tell figures taken on a busy machine.
-std::string LoadAverage(FileSystem& fs) {
-  auto file = fs.Open("/proc/loadavg", OpenMode::kRead);
-  if (!file.ok()) return "unknown";
-  char buf[128];  // proc files report size 0: read what is there rather than Size() bytes
-  auto n = (*file)->ReadAt(0, MutableByteView(reinterpret_cast<uint8_t*>(buf), sizeof buf));
-  if (!n.ok() || *n == 0) return "unknown";
-  std::string s(buf, *n);
-  return s.substr(0, s.find(' '));
-}
-
 int CoresUsed(int threads) {
   int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return threads <= 0 ? hw : std::min(threads, hw);

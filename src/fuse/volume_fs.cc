@@ -143,6 +143,7 @@ Status VolumeFs::Impl::Start() {
   const char* argv[] = {"kilnd", "-o", mount_options.c_str()};
   fuse_args args = FUSE_ARGS_INIT(3, const_cast<char**>(argv));
   session_ = fuse_session_new(&args, &kOps, sizeof(kOps), this);
+  fuse_opt_free_args(&args);  // the session keeps what it parsed
   if (session_ == nullptr) return InternalError("fuse_session_new failed");
   if (fuse_session_mount(session_, mountpoint_.c_str()) != 0) {
     fuse_session_destroy(session_);
