@@ -20,6 +20,7 @@
 #include "fuse/volume_fs.h"
 #include "kms/key_service.h"
 #include "snapshot/kms_keyring.h"
+#include "snapshot/snapshot_testing.h"
 #include "store/content_chunk_store.h"
 
 namespace kiln {
@@ -32,15 +33,7 @@ Bytes ReadWholeFile(const std::string& path) {
 
 class ImageImportTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    backend_ = std::move(LocalDirBackend::Open(fs_, root() + "/chunks").value());
-    store_ = std::make_unique<ContentChunkStore>(*backend_);
-    kms_ = std::move(KeyService::Open(fs_, clock_, root() + "/kms").value());
-    keyring_ = std::make_unique<KmsKeyring>(*kms_, *backend_);
-    snaps_ =
-        std::move(SnapshotStore::Open(fs_, *store_, root() + "/snapshots", keyring_.get()).value());
-    options_.scratch_dir = root() + "/scratch";
-  }
+  void SetUp() override { options_.scratch_dir = root() + "/scratch"; }
   const std::string& root() const { return dir_.path(); }
   // The real base image script, at a small size.
   std::string BaseImage(const std::string& size = "64M") {
@@ -61,13 +54,11 @@ class ImageImportTest : public ::testing::Test {
   }
 
   env_testing::TempDir dir_{"kiln_image"};
-  PosixFileSystem fs_;
-  ManualClock clock_;
-  std::unique_ptr<LocalDirBackend> backend_;
-  std::unique_ptr<ContentChunkStore> store_;
-  std::unique_ptr<KeyService> kms_;
-  std::unique_ptr<KmsKeyring> keyring_;
-  std::unique_ptr<SnapshotStore> snaps_;
+  snapshot_testing::Storage st_{dir_.path()};
+  PosixFileSystem& fs_ = st_.fs_;
+  ContentChunkStore* store_ = st_.plain_.get();
+  KmsKeyring* keyring_ = st_.keyring_.get();
+  SnapshotStore* snaps_ = st_.snaps_.get();
   ImportOptions options_;
 };
 

@@ -19,6 +19,7 @@
 #include "fuse/loop_device.h"
 #include "fuse/volume_fs.h"
 #include "image/image_import.h"
+#include "snapshot/snapshot_testing.h"
 #include "store/content_chunk_store.h"
 
 namespace kiln {
@@ -52,6 +53,22 @@ int Count(const std::string& haystack, const std::string& needle) {
   return n;
 }
 
+// Mounts `device` at `mnt` on the host, reads the first word of `file` in it, unmounts.
+std::string FirstWordOnDevice(const std::string& device, const std::string& mnt,
+                              const std::string& file, unsigned long flags, const char* options) {
+  std::filesystem::create_directories(mnt);
+  if (::mount(device.c_str(), mnt.c_str(), "ext4", flags, options) != 0) {
+    ADD_FAILURE() << "mount " << device << ": " << std::strerror(errno);
+    return "";
+  }
+  std::ifstream in(mnt + file);
+  std::string word;
+  in >> word;
+  in.close();
+  EXPECT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
+  return word;
+}
+
 bool HostHasMountsUnder(const std::string& dir) {
   std::ifstream mounts("/proc/self/mounts");
   std::string line;
@@ -65,9 +82,6 @@ class ContainerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     KILN_REQUIRE_HOST_FEATURES();
-    backend_ = std::move(LocalDirBackend::Open(fs_, root() + "/chunks").value());
-    store_ = std::make_unique<ContentChunkStore>(*backend_);
-    snaps_ = std::move(SnapshotStore::Open(fs_, *store_, root() + "/snapshots").value());
     const std::string image = root() + "/base.ext4";
     ASSERT_TRUE(RunChecked({KILN_MAKE_BASE_IMAGE, image, "128M"}).ok());
     ImportOptions options;
@@ -103,10 +117,10 @@ class ContainerTest : public ::testing::Test {
   }
 
   env_testing::TempDir dir_{"kiln_runtime"};
-  PosixFileSystem fs_;
-  std::unique_ptr<LocalDirBackend> backend_;
-  std::unique_ptr<ContentChunkStore> store_;
-  std::unique_ptr<SnapshotStore> snaps_;
+  snapshot_testing::Storage st_{dir_.path()};
+  PosixFileSystem& fs_ = st_.fs_;
+  ContentChunkStore* store_ = st_.plain_.get();
+  SnapshotStore* snaps_ = st_.snaps_.get();
   std::unique_ptr<Volume> root_vol_, data_vol_;
   std::unique_ptr<VolumeFs> vfs_;
   std::unique_ptr<LoopDevice> root_loop_, data_loop_;
@@ -139,16 +153,9 @@ TEST_F(ContainerTest, BootsRunsUserDataOnceKeepsFilesAndLeavesTheHostClean) {
   again->reset();
 
   // What the user data wrote is on the root volume.
-  const std::string mnt = root() + "/check";
-  std::filesystem::create_directories(mnt);
-  ASSERT_EQ(::mount(root_loop_->path().c_str(), mnt.c_str(), "ext4", MS_RDONLY, "noload"), 0)
-      << std::strerror(errno);
-  std::ifstream hello(mnt + "/root/hello");
-  std::string word;
-  hello >> word;
-  hello.close();
-  ASSERT_EQ(::umount(mnt.c_str()), 0);
-  EXPECT_EQ(word, "persisted");
+  EXPECT_EQ(
+      FirstWordOnDevice(root_loop_->path(), root() + "/check", "/root/hello", MS_RDONLY, "noload"),
+      "persisted");
 }
 
 // The seed's NoReboot image: freeze, snapshot the running instance's root volume, thaw; a
@@ -177,16 +184,8 @@ TEST_F(ContainerTest, FreezeSnapshotThawCapturesUnsyncedFiles) {
   {
     auto loop = LoopDevice::Attach(vfs_->PathOf("restored"));
     ASSERT_TRUE(loop.ok());
-    const std::string mnt = root() + "/restored";
-    std::filesystem::create_directories(mnt);
-    ASSERT_EQ(::mount((*loop)->path().c_str(), mnt.c_str(), "ext4", 0, ""), 0)
-        << std::strerror(errno);
-    std::ifstream in(mnt + "/root/unsynced");
-    std::string word;
-    in >> word;
-    in.close();
-    ASSERT_EQ(::umount(mnt.c_str()), 0);
-    EXPECT_EQ(word, "frozen-data");
+    EXPECT_EQ(FirstWordOnDevice((*loop)->path(), root() + "/restored", "/root/unsynced", 0, ""),
+              "frozen-data");
   }
   ASSERT_TRUE((*c)->Stop(10000).ok());
 }
