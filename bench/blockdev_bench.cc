@@ -1,6 +1,8 @@
 #include "bench/blockdev_bench.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
@@ -99,6 +101,32 @@ void UnmountStale(const std::string& mountpoint) {
     fmt::print("Unmounted {}, left by an earlier run\n", mountpoint);
   }
 }
+
+// Holds an exclusive flock on the work dir while alive: a second run on the same work dir would
+// detach the first one's mount and remove its files.
+class WorkDirLock {
+ public:
+  static Result<std::unique_ptr<WorkDirLock>> Take(const std::string& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoError("open " + dir, errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return FailedPreconditionError("another kiln-bench blockdev is running in " + dir);
+      }
+      return ErrnoError("flock " + dir, err);
+    }
+    return std::unique_ptr<WorkDirLock>(new WorkDirLock(fd));
+  }
+  ~WorkDirLock() { ::close(fd_); }
+  WorkDirLock(const WorkDirLock&) = delete;
+  WorkDirLock& operator=(const WorkDirLock&) = delete;
+
+ private:
+  explicit WorkDirLock(int fd) : fd_(fd) {}
+  const int fd_;
+};
 
 class BlockdevRun {
  public:
@@ -278,6 +306,7 @@ Status RunBlockdevBench(const BlockdevBenchOptions& o) {
   const std::string run_dir = JoinPath(o.work_dir, "run");
   const std::string mountpoint = JoinPath(run_dir, "mnt");
   RETURN_IF_ERROR(CreateDirs(fs, o.work_dir));
+  ASSIGN_OR_RETURN(auto lock, WorkDirLock::Take(o.work_dir));
   UnmountStale(mountpoint);
   RETURN_IF_ERROR(RemoveTree(fs, run_dir));  // a previous run's leftovers (--keep, or a crash)
   RETURN_IF_ERROR(CreateDirs(fs, mountpoint));

@@ -16,7 +16,8 @@
 // State lives in <work_dir>/run and is removed at the end unless `keep` (and <work_dir> too when
 // that leaves it empty); every path detaches the loop devices, unmounts the FUSE file system and
 // closes the volumes. A run interrupted by SIGINT or SIGTERM stops after the job under way and
-// cleans up the same way. A FUSE mount left by a killed run is unmounted at the next start.
+// cleans up the same way. A FUSE mount left by a killed run is unmounted at the next start; a
+// second run on the same work dir while one is under way is refused (flock on the work dir).
 #pragma once
 
 #include <cstdint>
