@@ -16,6 +16,7 @@ const char* CodeName(Code code) {
     case Code::kIoError: return "IoError";
     case Code::kAborted: return "Aborted";
     case Code::kUnavailable: return "Unavailable";
+    case Code::kDeadlineExceeded: return "DeadlineExceeded";
     case Code::kInternal: return "Internal";
     case Code::kUnimplemented: return "Unimplemented";
   }

@@ -26,6 +26,7 @@ enum class Code {
   kIoError,           // the environment failed (disk full, EIO); may succeed later
   kAborted,           // the operation was cancelled or raced and gave up cleanly
   kUnavailable,       // transient: try again
+  kDeadlineExceeded,  // the time allowed ran out before the operation finished
   kInternal,          // an invariant of ours broke
   kUnimplemented,
 };
@@ -77,6 +78,7 @@ inline Status FailedPreconditionError(std::string m) { return Status(Code::kFail
 inline Status CorruptionError(std::string m) { return Status(Code::kCorruption, std::move(m)); }
 inline Status IoError(std::string m) { return Status(Code::kIoError, std::move(m)); }
 inline Status AbortedError(std::string m) { return Status(Code::kAborted, std::move(m)); }
+inline Status DeadlineExceededError(std::string m) { return Status(Code::kDeadlineExceeded, std::move(m)); }
 inline Status InternalError(std::string m) { return Status(Code::kInternal, std::move(m)); }
 inline Status UnimplementedError(std::string m) { return Status(Code::kUnimplemented, std::move(m)); }
 

@@ -36,6 +36,7 @@ TEST(StatusTest, ConstructorsSetCodeAndMessage) {
       {InternalError("m"), Code::kInternal, "Internal"},
       {UnimplementedError("m"), Code::kUnimplemented, "Unimplemented"},
       {Status(Code::kUnavailable, "m"), Code::kUnavailable, "Unavailable"},
+      {DeadlineExceededError("m"), Code::kDeadlineExceeded, "DeadlineExceeded"},
   };
   for (const Case& c : cases) {
     EXPECT_FALSE(c.status.ok()) << c.name;

@@ -1,9 +1,11 @@
 #include "runtime/cgroup.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -113,6 +115,39 @@ Status InstanceCgroup::Add(pid_t pid) {
     RETURN_IF_ERROR(WriteValue(dir + "/cgroup.procs", std::to_string(pid)));
   }
   return Status::Ok();
+}
+
+namespace {
+
+// Kills every process in cgroup `dir` until it is empty (bounded), then removes it.
+Status DrainAndRemove(const std::string& dir) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    std::ifstream procs(dir + "/cgroup.procs");
+    bool any = false;
+    for (pid_t pid; procs >> pid;) {
+      any = true;
+      kill(pid, SIGKILL);
+    }
+    if (!any && (rmdir(dir.c_str()) == 0 || errno == ENOENT)) return Status::Ok();
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return IoError("cgroup " + dir + " still has processes after SIGKILL");
+    }
+    usleep(10 * 1000);  // the killed processes are exiting
+  }
+}
+
+}  // namespace
+
+Status RemoveInstanceCgroups(const std::string& instance_id, const std::string& root) {
+  Status first;
+  for (const char* hierarchy : {"", "/memory", "/cpu", "/cpu,cpuacct"}) {
+    const std::string dir = root + hierarchy + "/kiln/" + instance_id;
+    if (!Exists(dir)) continue;
+    Status s = DrainAndRemove(dir);
+    if (first.ok()) first = s;
+  }
+  return first;
 }
 
 }  // namespace kiln

@@ -49,4 +49,9 @@ class InstanceCgroup {
   std::vector<std::string> skipped_;
 };
 
+// Removes the cgroups an instance left behind (a kilnd that was killed): kills any process still
+// in them and removes the directories. OK when there are none.
+Status RemoveInstanceCgroups(const std::string& instance_id,
+                             const std::string& root = "/sys/fs/cgroup");
+
 }  // namespace kiln

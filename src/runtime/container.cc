@@ -1,6 +1,7 @@
 #include "runtime/container.h"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -148,6 +149,10 @@ int ChildMain(void* arg) {
   }
   if (null_fd > 2) close(null_fd);
   if (plan.console_fd > 2) close(plan.console_fd);
+  // Nothing of kilnd's reaches the instance: a descriptor another thread opened without
+  // O_CLOEXEC (a stream's file) when we were cloned is closed at exec like the rest. The error
+  // pipe, CLOEXEC already, stays usable until then.
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) ChildFail(plan, "closing kilnd's files");
   char* const env[] = {const_cast<char*>(kGuestPath), const_cast<char*>("HOME=/root"),
                        const_cast<char*>("TERM=linux"), nullptr};
   if (!plan.user_data.empty()) {
@@ -423,6 +428,39 @@ Status Container::Thaw() {
   }
   if (watchdog_.joinable()) watchdog_.join();
   return s;
+}
+
+Status Container::AddDeviceNode(const ContainerDevice& device) {
+  if (!ValidDeviceName(device.name)) {
+    return InvalidArgumentError("bad device name '" + device.name + "'");
+  }
+  if (!running()) {
+    return FailedPreconditionError("instance " + spec_.instance_id + " is not running");
+  }
+  // /proc/<pid>/root reaches the instance's /dev (a tmpfs in its mount namespace).
+  const std::string path = "/proc/" + std::to_string(pid_) + "/root" + device.name;
+  if (mknod(path.c_str(), S_IFBLK | 0660, makedev(device.major, device.minor)) != 0) {
+    if (errno == EEXIST) return AlreadyExistsError(device.name + " exists in the instance");
+    return ErrnoError("making " + device.name + " in instance " + spec_.instance_id, errno);
+  }
+  return Status::Ok();
+}
+
+Status Container::RemoveDeviceNode(const std::string& name) {
+  if (!ValidDeviceName(name)) return InvalidArgumentError("bad device name '" + name + "'");
+  if (!running()) return Status::Ok();  // its /dev went with it
+  const std::string path = "/proc/" + std::to_string(pid_) + "/root" + name;
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoError("removing " + name + " from instance " + spec_.instance_id, errno);
+  }
+  return Status::Ok();
+}
+
+ExecTarget Container::exec_target() const {
+  ExecTarget target;
+  target.init_pid = pid_;
+  if (cgroup_) target.cgroup_dirs = cgroup_->dirs();
+  return target;
 }
 
 Result<std::string> ReadConsoleLog(const std::string& path) {

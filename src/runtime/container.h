@@ -33,6 +33,7 @@
 
 #include "base/status.h"
 #include "runtime/cgroup.h"
+#include "runtime/exec.h"
 
 namespace kiln {
 
@@ -88,6 +89,13 @@ class Container {
   // Thaws what Freeze froze. OK if nothing is frozen. Returns the first error but thaws all.
   Status Thaw();
   bool frozen() const;
+
+  // Makes (or removes) a block device node in the running instance's /dev, for a volume
+  // attached (or detached) while it runs. `name` as ContainerSpec's device names.
+  Status AddDeviceNode(const ContainerDevice& device);
+  Status RemoveDeviceNode(const std::string& name);
+  // Where Exec finds the instance (its init and cgroups).
+  ExecTarget exec_target() const;
 
  private:
   Container(const ContainerSpec& spec, pid_t pid, int console_fd);

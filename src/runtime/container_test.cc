@@ -18,6 +18,7 @@
 #include "fuse/fuse_testing.h"
 #include "fuse/loop_device.h"
 #include "fuse/volume_fs.h"
+#include "runtime/runtime_testing.h"
 #include "image/image_import.h"
 #include "snapshot/snapshot_testing.h"
 #include "store/content_chunk_store.h"
@@ -31,27 +32,18 @@ echo persisted > /root/hello
 ls /dev/xvda /dev/sdf /dev/xvdf && echo "user-data: devices ok"
 )UD";
 
+using runtime_testing::Count;
+
 // Polls the console until `text` appears `times` times (or the deadline passes).
 bool ConsoleShows(const Container& c, const std::string& text, int times = 1) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    const std::string log = ReadConsoleLog(c.console_path()).value();
-    int n = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
-    if (n >= times) return true;
+    if (Count(ReadConsoleLog(c.console_path()).value(), text) >= times) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
 }
 
-int Count(const std::string& haystack, const std::string& needle) {
-  int n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + 1)) {
-    ++n;
-  }
-  return n;
-}
 
 // Mounts `device` at `mnt` on the host, reads the first word of `file` in it, unmounts.
 std::string FirstWordOnDevice(const std::string& device, const std::string& mnt,
