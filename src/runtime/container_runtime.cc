@@ -7,7 +7,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "env/subprocess.h"
@@ -58,8 +57,14 @@ constexpr int kReleaseTimeoutMs = 10000;
 
 // Extra volumes: /dev/sd[b-z] or /dev/xvd[b-z] (EC2's InvalidBlockDeviceMapping otherwise).
 bool ValidExtraDevice(const std::string& name) {
-  static const std::regex kExtra("/dev/(sd|xvd)[b-z]");
-  return std::regex_match(name, kExtra);
+  for (const char* prefix : {"/dev/sd", "/dev/xvd"}) {
+    const std::string p = prefix;
+    if (name.size() == p.size() + 1 && name.starts_with(p) && name.back() >= 'b' &&
+        name.back() <= 'z') {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The other spelling of an extra device ("/dev/sdf" <-> "/dev/xvdf").
@@ -77,9 +82,11 @@ std::vector<std::string> NamesOf(const std::string& device, bool root) {
 
 bool SameDevice(const std::string& a, const std::string& b) { return a == b || Twin(a) == b; }
 
+// "i-" and 8 or 17 lowercase hex digits (EC2's old and new ids).
 bool ValidInstanceId(const std::string& id) {
-  static const std::regex kId("i-[0-9a-f]{8,17}");
-  return std::regex_match(id, kId);
+  if (!id.starts_with("i-") || (id.size() != 10 && id.size() != 19)) return false;
+  return std::all_of(id.begin() + 2, id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 // Waits until nothing holds block device `path` (an exclusive open succeeds), which is when
