@@ -9,6 +9,8 @@ packages=(
   # libraries
   libssl-dev libzstd-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfuse3-dev
+  # the HTTP server of the EC2 API (Boost.Beast and Asio, header-only)
+  libboost-dev
   # FUSE mounts (fusermount3, /etc/fuse.conf) for volumes as block devices
   fuse3
   # tools the tests and benchmarks drive
