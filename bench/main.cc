@@ -1,12 +1,14 @@
 // kiln-bench: kiln's benchmark programs. `kiln-bench storage` measures the storage engine
 // (issues 2 and 3; see bench/storage_bench.h); `kiln-bench blockdev` measures volumes as block
-// devices through FUSE and loop devices (issue 4; see bench/blockdev_bench.h).
+// devices through FUSE and loop devices (issue 4; see bench/blockdev_bench.h); `kiln-bench
+// launch` how fast instances come up from images of growing size (issue 4; bench/boot_bench.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
 
 #include "bench/bench_util.h"
 #include "bench/blockdev_bench.h"
+#include "bench/boot_bench.h"
 #include "bench/storage_bench.h"
 
 namespace {
@@ -70,6 +72,29 @@ CLI::App* AddBlockdev(CLI::App& app, BlockdevFlags& f) {
   return cmd;
 }
 
+struct BootFlags {
+  kiln::bench::BootBenchOptions options;
+  std::string data_sizes = "1GiB,16GiB";
+  std::string big_volume = "64GiB";
+};
+
+CLI::App* AddBoot(CLI::App& app, BootFlags& f) {
+  CLI::App* cmd = app.add_subcommand(
+      "launch", "launch-to-running and user-data-done for images of growing size, stop, start");
+  kiln::bench::BootBenchOptions& o = f.options;
+  cmd->add_option("--work-dir", o.work_dir, "where images are cached and instances run")
+      ->capture_default_str();
+  cmd->add_option("--data-sizes", f.data_sizes, "data in the data images' root, comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--big-volume", f.big_volume, "root volume size of the large, empty image")
+      ->capture_default_str();
+  cmd->add_option("--runs", o.runs, "launches per image")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--rebuild", o.rebuild, "remake the cached images");
+  return cmd;
+}
+
 // Bad flags exit 2, failed runs 1.
 int Fail(const char* what, const std::string& message, int code = 1) {
   std::fprintf(stderr, "kiln-bench %s: %s\n", what, message.c_str());
@@ -108,6 +133,34 @@ int RunBlockdev(BlockdevFlags& f) {
   return s.ok() ? 0 : Fail("blockdev", s.ToString());
 }
 
+int RunBoot(BootFlags& f) {
+  kiln::bench::BootBenchOptions& o = f.options;
+  o.data_sizes.clear();
+  for (size_t at = 0; at <= f.data_sizes.size();) {
+    const size_t comma = std::min(f.data_sizes.find(',', at), f.data_sizes.size());
+    auto size = kiln::bench::ParseSize(f.data_sizes.substr(at, comma - at));
+    if (!size.ok() || *size % (1 << 20) != 0) {
+      return Fail("launch", "--data-sizes: whole MiB sizes, comma-separated", 2);
+    }
+    o.data_sizes.push_back(*size);
+    at = comma + 1;
+  }
+  auto big = kiln::bench::ParseSize(f.big_volume);
+  if (!big.ok() || *big < (8ULL << 30) || *big % (1 << 20) != 0) {
+    return Fail("launch", "--big-volume: whole MiB, at least the base image's 8GiB", 2);
+  }
+  o.big_volume = *big;
+  o.make_base_image = KILN_MAKE_BASE_IMAGE;
+  const std::string missing = kiln::bench::MissingBootPrerequisite();
+  if (!missing.empty()) {
+    std::fprintf(stderr, "kiln-bench launch: needs root, /dev/fuse and loop devices: %s\n",
+                 missing.c_str());
+    return kiln::bench::kMissingPrerequisiteExit;
+  }
+  kiln::Status s = kiln::bench::RunBootBench(o);
+  return s.ok() ? 0 : Fail("launch", s.ToString());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,8 +170,11 @@ int main(int argc, char** argv) {
   BlockdevFlags blockdev_flags;
   CLI::App* storage = AddStorage(app, storage_flags);
   CLI::App* blockdev = AddBlockdev(app, blockdev_flags);
+  BootFlags boot_flags;
+  CLI::App* boot = AddBoot(app, boot_flags);
   CLI11_PARSE(app, argc, argv);
   if (storage->parsed()) return RunStorage(storage_flags);
   if (blockdev->parsed()) return RunBlockdev(blockdev_flags);
+  if (boot->parsed()) return RunBoot(boot_flags);
   return 2;
 }
