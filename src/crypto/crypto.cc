@@ -211,6 +211,22 @@ Digest256 HmacSha256(const Key256& key, ByteView prefix, ByteView data) {
   return out;
 }
 
+Digest256 HmacSha256AnyKey(ByteView key, ByteView data) {
+  Digest256 out;
+  size_t len = 0;
+  // EVP_Q_mac fails only on allocation failure or a broken library (as HmacSha256 above).
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), data.data(),
+                data.size(), out.data(), out.size(), &len) == nullptr ||
+      len != out.size()) {
+    std::abort();
+  }
+  return out;
+}
+
+bool ConstantTimeEqual(ByteView a, ByteView b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 Status HkdfSha256(ByteView ikm, ByteView salt, ByteView info, MutableByteView out) {
   if (out.empty() || out.size() > 255 * 32) {
     return InvalidArgumentError("HKDF-SHA-256 output of " + std::to_string(out.size()) +

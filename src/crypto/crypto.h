@@ -26,6 +26,11 @@ Digest256 HmacSha256(const Key256& key, ByteView data);
 // HMAC-SHA-256 of prefix || data, without joining them.
 Digest256 HmacSha256(const Key256& key, ByteView prefix, ByteView data);
 
+// HMAC-SHA-256 with a key of any length (SigV4's "AWS4" + secret, 44 bytes).
+Digest256 HmacSha256AnyKey(ByteView key, ByteView data);
+// Compares two byte strings in time independent of where they differ (signatures, MACs).
+bool ConstantTimeEqual(ByteView a, ByteView b);
+
 // HKDF-SHA-256 (RFC 5869): `out.size()` bytes derived from `ikm` with `salt` and `info`.
 Status HkdfSha256(ByteView ikm, ByteView salt, ByteView info, MutableByteView out);
 

@@ -50,6 +50,29 @@ TEST(HmacSha256Test, Rfc4231Vectors) {
   EXPECT_EQ(HexEncode(ByteView(tc5).first(16)), "a3b6167473100ee06e0c796c2955552b");
 }
 
+// Any key length: RFC 4231 test cases 2, 6 and 7 (7 and 6 hash their 131-byte key first).
+TEST(HmacSha256Test, AnyKeyRfc4231Vectors) {
+  EXPECT_EQ(HexEncode(HmacSha256AnyKey(AsBytes("Jefe"), AsBytes("what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(
+      HexEncode(HmacSha256AnyKey(
+          Repeat(0xaa, 131), AsBytes("Test Using Larger Than Block-Size Key - Hash Key First"))),
+      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(HexEncode(HmacSha256AnyKey(
+                Repeat(0xaa, 131),
+                AsBytes("This is a test using a larger than block-size key and a larger than "
+                        "block-size data. The key needs to be hashed before being used by the "
+                        "HMAC algorithm."))),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+TEST(ConstantTimeEqualTest, EqualOnlyForTheSameBytes) {
+  EXPECT_TRUE(ConstantTimeEqual(AsBytes("abc"), AsBytes("abc")));
+  EXPECT_TRUE(ConstantTimeEqual(AsBytes(""), AsBytes("")));
+  EXPECT_FALSE(ConstantTimeEqual(AsBytes("abc"), AsBytes("abd")));
+  EXPECT_FALSE(ConstantTimeEqual(AsBytes("abc"), AsBytes("abcd")));
+}
+
 TEST(HmacSha256Test, PrefixFormEqualsTheJoinedMessage) {
   const Key256 key = PaddedKey(AsBytes("Jefe"));
   EXPECT_EQ(HexEncode(HmacSha256(key, AsBytes("what do ya "), AsBytes("want for nothing?"))),
