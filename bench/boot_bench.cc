@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "bench/bench_util.h"
@@ -67,9 +68,13 @@ class Bench {
   Result<Sample> Measure(const Image& image);
 
  private:
+  // Unique across runs (the run's start time, then a count): the runtime keeps an instance's
+  // console log and first-boot record across registrations of one id, so reusing an id an
+  // interrupted run left (its Terminate never ran) would find the old run's console lines at
+  // once and skip the user data.
   std::string NextId() {
     char id[32];
-    std::snprintf(id, sizeof id, "i-%017x", ++instances_);
+    std::snprintf(id, sizeof id, "i-%08x%09x", run_tag_, ++instances_);
     return id;
   }
   // Registers a new instance booting from `root`.
@@ -88,6 +93,7 @@ class Bench {
   const BootBenchOptions& o_;
   KilnRig& rig_;
   ContainerRuntime& rt_;
+  const uint32_t run_tag_ = static_cast<uint32_t>(std::time(nullptr));
   unsigned instances_ = 0;
 };
 
