@@ -1,0 +1,319 @@
+#include "catalog/migrations.h"
+
+#include <string>
+
+namespace kiln::catalog_internal {
+namespace {
+
+// PRAGMA application_id of a kiln catalog: "kiln" in ASCII (0x6b696c6e).
+constexpr int64_t kApplicationId = 0x6b696c6e;
+
+// Version 1: the schema the control plane starts with. src/catalog/README.md explains it.
+constexpr const char* kSchemaV1 = R"sql(
+PRAGMA application_id = 1802071150;
+
+CREATE TABLE accounts (
+  account_id TEXT PRIMARY KEY NOT NULL
+    CHECK (length(account_id) = 12 AND account_id NOT GLOB '*[^0-9]*'),
+  name TEXT NOT NULL UNIQUE CHECK (name <> ''),
+  alias TEXT NOT NULL,
+  created TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX accounts_alias ON accounts(alias) WHERE alias <> '';
+
+CREATE TABLE credentials (
+  access_key_id TEXT PRIMARY KEY NOT NULL,
+  secret_access_key TEXT NOT NULL,
+  account_id TEXT NOT NULL REFERENCES accounts(account_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX credentials_account ON credentials(account_id);
+
+CREATE TABLE key_pairs (
+  key_pair_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  key_name TEXT NOT NULL CHECK (key_name <> ''),
+  key_type TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  created TEXT NOT NULL,
+  UNIQUE (owner_id, key_name)
+) WITHOUT ROWID;
+
+CREATE TABLE snapshots (
+  snapshot_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  volume_id TEXT NOT NULL,
+  volume_size INTEGER NOT NULL CHECK (volume_size >= 0),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'completed', 'error')),
+  progress INTEGER NOT NULL CHECK (progress BETWEEN 0 AND 100),
+  description TEXT NOT NULL,
+  start_time TEXT NOT NULL,
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  kms_key_id TEXT NOT NULL,
+  state_message TEXT NOT NULL,
+  storage_key TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX snapshots_owner ON snapshots(owner_id, snapshot_id);
+
+CREATE TABLE create_volume_permissions (
+  snapshot_id TEXT NOT NULL REFERENCES snapshots(snapshot_id) ON DELETE CASCADE,
+  grantee TEXT NOT NULL
+    CHECK (grantee = 'all' OR (length(grantee) = 12 AND grantee NOT GLOB '*[^0-9]*')),
+  PRIMARY KEY (snapshot_id, grantee)
+) WITHOUT ROWID;
+CREATE INDEX create_volume_permissions_grantee ON create_volume_permissions(grantee, snapshot_id);
+
+CREATE TABLE images (
+  image_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  name TEXT NOT NULL CHECK (name <> ''),
+  description TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'available', 'failed', 'deregistered')),
+  state_reason_code TEXT NOT NULL,
+  state_reason_message TEXT NOT NULL,
+  architecture TEXT NOT NULL,
+  root_device_name TEXT NOT NULL,
+  root_device_type TEXT NOT NULL,
+  virtualization_type TEXT NOT NULL,
+  image_type TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  source_instance_id TEXT NOT NULL,
+  creation_date TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX images_owner ON images(owner_id, image_id);
+CREATE UNIQUE INDEX images_owner_name ON images(owner_id, name) WHERE state <> 'deregistered';
+
+CREATE TABLE block_device_mappings (
+  image_id TEXT NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  device_name TEXT NOT NULL CHECK (device_name <> ''),
+  snapshot_id TEXT REFERENCES snapshots(snapshot_id) ON DELETE SET NULL,
+  volume_size INTEGER NOT NULL CHECK (volume_size >= 0),
+  volume_type TEXT NOT NULL,
+  iops INTEGER NOT NULL,
+  delete_on_termination INTEGER NOT NULL CHECK (delete_on_termination IN (0, 1)),
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  kms_key_id TEXT NOT NULL,
+  no_device INTEGER NOT NULL CHECK (no_device IN (0, 1)),
+  virtual_name TEXT NOT NULL,
+  PRIMARY KEY (image_id, position),
+  UNIQUE (image_id, device_name)
+) WITHOUT ROWID;
+CREATE INDEX block_device_mappings_snapshot ON block_device_mappings(snapshot_id)
+  WHERE snapshot_id IS NOT NULL;
+
+CREATE TABLE launch_permissions (
+  image_id TEXT NOT NULL REFERENCES images(image_id) ON DELETE CASCADE,
+  grantee TEXT NOT NULL
+    CHECK (grantee = 'all' OR (length(grantee) = 12 AND grantee NOT GLOB '*[^0-9]*')),
+  PRIMARY KEY (image_id, grantee)
+) WITHOUT ROWID;
+CREATE INDEX launch_permissions_grantee ON launch_permissions(grantee, image_id);
+
+CREATE TABLE volumes (
+  volume_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  size INTEGER NOT NULL CHECK (size >= 0),
+  snapshot_id TEXT NOT NULL,
+  availability_zone TEXT NOT NULL,
+  state TEXT NOT NULL
+    CHECK (state IN ('creating', 'available', 'in-use', 'deleting', 'deleted', 'error')),
+  volume_type TEXT NOT NULL,
+  iops INTEGER NOT NULL,
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  kms_key_id TEXT NOT NULL,
+  create_time TEXT NOT NULL,
+  storage_dir TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX volumes_owner ON volumes(owner_id, volume_id);
+
+CREATE TABLE reservations (
+  reservation_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  client_token TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX reservations_client_token ON reservations(owner_id, client_token)
+  WHERE client_token <> '';
+
+CREATE TABLE instances (
+  instance_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  reservation_id TEXT NOT NULL REFERENCES reservations(reservation_id),
+  image_id TEXT NOT NULL,
+  instance_type TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN
+    ('pending', 'running', 'shutting-down', 'terminated', 'stopping', 'stopped')),
+  state_reason_code TEXT NOT NULL,
+  state_reason_message TEXT NOT NULL,
+  state_transition_reason TEXT NOT NULL,
+  launch_time TEXT NOT NULL,
+  user_data BLOB NOT NULL,
+  key_name TEXT NOT NULL,
+  availability_zone TEXT NOT NULL,
+  root_device_name TEXT NOT NULL,
+  root_device_type TEXT NOT NULL,
+  ami_launch_index INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX instances_owner ON instances(owner_id, instance_id);
+CREATE INDEX instances_reservation ON instances(reservation_id, ami_launch_index);
+
+CREATE TABLE instance_store_disks (
+  instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  device TEXT NOT NULL CHECK (device <> ''),
+  size_gb INTEGER NOT NULL CHECK (size_gb >= 0),
+  virtual_name TEXT NOT NULL,
+  PRIMARY KEY (instance_id, position),
+  UNIQUE (instance_id, device)
+) WITHOUT ROWID;
+
+CREATE TABLE attachments (
+  volume_id TEXT PRIMARY KEY NOT NULL REFERENCES volumes(volume_id),
+  instance_id TEXT NOT NULL REFERENCES instances(instance_id),
+  device TEXT NOT NULL CHECK (device <> ''),
+  state TEXT NOT NULL CHECK (state IN ('attaching', 'attached', 'detaching', 'detached')),
+  attach_time TEXT NOT NULL,
+  delete_on_termination INTEGER NOT NULL CHECK (delete_on_termination IN (0, 1))
+) WITHOUT ROWID;
+CREATE INDEX attachments_instance ON attachments(instance_id, device);
+CREATE UNIQUE INDEX attachments_device ON attachments(instance_id, device)
+  WHERE state <> 'detached';
+
+CREATE TABLE tags (
+  resource_id TEXT NOT NULL CHECK (resource_id <> ''),
+  key TEXT NOT NULL CHECK (key <> ''),
+  value TEXT NOT NULL,
+  PRIMARY KEY (resource_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind <> ''),
+  resource_id TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  error TEXT NOT NULL,
+  created_micros INTEGER NOT NULL,
+  updated_micros INTEGER NOT NULL
+);
+CREATE INDEX jobs_state ON jobs(state, seq);
+CREATE INDEX jobs_resource ON jobs(resource_id, seq);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", kSchemaV1},
+};
+
+// Runs `f` in a write transaction of its own (the Db is not shared yet: no mutex needed).
+template <typename F>
+auto InTransaction(Db& db, F&& f) -> decltype(f()) {
+  RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto result = f();
+  if (StatusOf(result).ok()) {
+    Status commit = db.Exec("COMMIT");
+    if (commit.ok()) return result;
+    db.Exec("ROLLBACK").IgnoreError();
+    return commit;
+  }
+  db.Exec("ROLLBACK").IgnoreError();
+  return result;
+}
+
+Result<int64_t> QueryInt(Db& db, const char* sql) {
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(sql));
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int(0) : 0;
+}
+
+// Refuses a file that some other program made: another application id, or tables without
+// the migrations table.
+Status CheckApplication(Db& db) {
+  ASSIGN_OR_RETURN(int64_t id, QueryInt(db, "PRAGMA application_id"));
+  if (id == kApplicationId) return Status::Ok();
+  if (id != 0) {
+    return FailedPreconditionError("not a kiln catalog (application_id " + std::to_string(id) +
+                                   ")");
+  }
+  ASSIGN_OR_RETURN(int64_t tables, QueryInt(db,
+                                            "SELECT count(*) FROM sqlite_schema WHERE type = "
+                                            "'table' AND name <> 'schema_migrations'"));
+  if (tables != 0) {
+    return FailedPreconditionError("not a kiln catalog (a SQLite database with other tables)");
+  }
+  return Status::Ok();
+}
+
+// The version the file has, after checking the record against `migrations`.
+Result<int> AppliedVersion(Db& db, std::span<const Migration> migrations) {
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("SELECT version, name FROM schema_migrations "
+                                         "ORDER BY version"));
+  int version = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return version;
+    int64_t v = stmt.Int(0);
+    if (v != version + 1) {
+      return CorruptionError("schema_migrations skips from version " + std::to_string(version) +
+                             " to " + std::to_string(v));
+    }
+    if (v > static_cast<int64_t>(migrations.size())) {
+      return FailedPreconditionError(
+          "the catalog has schema version " + std::to_string(v) + ", newer than this kiln knows (" +
+          std::to_string(migrations.size()) + "): it was written by a newer kilnd");
+    }
+    if (stmt.Text(1) != migrations[v - 1].name) {
+      return FailedPreconditionError("the catalog's schema version " + std::to_string(v) + " is '" +
+                                     stmt.Text(1) + "', not '" + migrations[v - 1].name +
+                                     "' as this kiln's");
+    }
+    version = static_cast<int>(v);
+  }
+}
+
+// Applies `m` unless another process did meanwhile; inside the caller's transaction.
+Status ApplyOne(Db& db, std::span<const Migration> migrations, const Migration& m) {
+  ASSIGN_OR_RETURN(int version, AppliedVersion(db, migrations));
+  if (version >= m.version) return Status::Ok();
+  RETURN_IF_ERROR(db.Exec(m.sql).Annotate("migration " + std::to_string(m.version)));
+  ASSIGN_OR_RETURN(Stmt record, db.Prepare("INSERT INTO schema_migrations "
+                                           "(version, name, applied_micros) VALUES (?, ?, ?)"));
+  return record.Bind(m.version, m.name, db.clock().WallMicros()).Run();
+}
+
+}  // namespace
+
+std::span<const Migration> CatalogMigrations() { return kMigrations; }
+
+Result<int> ApplyMigrations(Db& db, std::span<const Migration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i + 1)) {
+      return InternalError("catalog migrations are not numbered 1..n");
+    }
+  }
+  RETURN_IF_ERROR(CheckApplication(db));
+  ASSIGN_OR_RETURN(int version, InTransaction(db, [&]() -> Result<int> {
+                     RETURN_IF_ERROR(
+                         db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                 "applied_micros INTEGER NOT NULL)"));
+                     return AppliedVersion(db, migrations);
+                   }));
+  for (const Migration& m : migrations) {
+    if (m.version <= version) continue;
+    RETURN_IF_ERROR(InTransaction(db, [&] { return ApplyOne(db, migrations, m); }));
+    version = m.version;
+  }
+  return version;
+}
+
+Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& path, Clock& clock,
+                                             std::span<const Migration> migrations) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, clock));
+  Result<int> version = ApplyMigrations(*db, migrations);
+  if (!version.ok()) return version.status().Annotate("open catalog " + path);
+  return std::make_unique<Catalog>(std::move(db), *version);
+}
+
+}  // namespace kiln::catalog_internal
