@@ -435,14 +435,20 @@ Status ContainerRuntime::Stop(const std::string& id) {
   return Shutdown(*inst, /*keep_disks=*/false);
 }
 
-Status ContainerRuntime::Reboot(const std::string& id) {
+Status ContainerRuntime::Reboot(const std::string& id) { return RebootWith(id, nullptr); }
+
+Status ContainerRuntime::RebootWith(const std::string& id,
+                                    const std::function<Status()>& while_down) {
   ASSIGN_OR_RETURN(auto inst, Find(id));
   std::lock_guard lock(inst->mu);
   if (!inst->container || !inst->container->running()) {
     return FailedPreconditionError("instance " + id + " is not running");
   }
   RETURN_IF_ERROR(Shutdown(*inst, /*keep_disks=*/true));
-  return Boot(*inst);
+  // The guest is down and its disks flushed: what while_down sees is the volumes at rest.
+  Status down = while_down ? while_down() : Status::Ok();
+  RETURN_IF_ERROR(Boot(*inst));
+  return down;
 }
 
 Status ContainerRuntime::Terminate(const std::string& id) {

@@ -53,6 +53,7 @@ class ContainerRuntime final : public Runtime {
   Status Start(const std::string& id) override;
   Status Stop(const std::string& id) override;
   Status Reboot(const std::string& id) override;
+  Status RebootWith(const std::string& id, const std::function<Status()>& while_down) override;
   Status Terminate(const std::string& id) override;
   Status Attach(const std::string& id, const EbsAttachment& attachment) override;
   Status Detach(const std::string& id, const std::string& device, bool force) override;

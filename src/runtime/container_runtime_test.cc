@@ -261,6 +261,18 @@ TEST_F(RuntimeTest, LaunchStopStartRebootTerminateWithUserDataOnceAndInstanceSto
   EXPECT_EQ(Out(kId, "dd if=/dev/sdb bs=14 count=1 2>/dev/null"), "kept-on-reboot");
   EXPECT_EQ(Out(kId, "cat /root/file /root/hello"), "data\npersisted");
 
+  // RebootWith (CreateImage): the hook runs while the guest is down, and its error comes back
+  // only after the guest has booted again.
+  bool hook_ran = false;
+  Status hook = runtime_->RebootWith(kId, [&] {
+    hook_ran = true;
+    return IoError("snapshot failed");
+  });
+  EXPECT_TRUE(hook_ran);
+  EXPECT_EQ(hook.code(), Code::kIoError);
+  EXPECT_TRUE(runtime_->Describe(kId)->running) << "booted again despite the hook's error";
+  ASSERT_TRUE(ConsoleShows(kId, "minimal-linux: up", 3));
+
   // Stop: everything let go; start: the same volumes, an empty instance store.
   ASSERT_OK(runtime_->Stop(kId));
   EXPECT_FALSE(runtime_->Describe(kId)->running);
@@ -268,13 +280,13 @@ TEST_F(RuntimeTest, LaunchStopStartRebootTerminateWithUserDataOnceAndInstanceSto
   ExpectHostClean();
   EXPECT_EQ(runtime_->Exec(kId, Argv({"true"})).status().code(), Code::kFailedPrecondition);
   ASSERT_OK(runtime_->Start(kId));
-  ASSERT_TRUE(ConsoleShows(kId, "minimal-linux: up", 3));
+  ASSERT_TRUE(ConsoleShows(kId, "minimal-linux: up", 4));
   EXPECT_EQ(Out(kId, "dd if=/dev/sdb bs=1M count=1 2>/dev/null | tr -d '\\000' | wc -c"), "0")
       << "instance store is empty after stop/start";
   EXPECT_EQ(Out(kId, "cat /root/file /root/hello"), "data\npersisted");
   const std::string log = runtime_->ConsoleOutput(kId).value();
   EXPECT_EQ(Count(log, "user-data: hello"), 1) << log;
-  EXPECT_EQ(Count(log, "minimal-linux: booting"), 3) << "the console is kept across boots";
+  EXPECT_EQ(Count(log, "minimal-linux: booting"), 4) << "the console is kept across boots";
 
   const pid_t init = runtime_->Describe(kId)->init_pid;
   ASSERT_OK(runtime_->Terminate(kId));

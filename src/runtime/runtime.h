@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,10 @@ class Runtime {
   virtual Status Stop(const std::string& id) = 0;
   // The same guest shutdown and a boot, keeping the block devices and instance-store data.
   virtual Status Reboot(const std::string& id) = 0;
+  // A reboot that calls `while_down` once the guest is shut down and its volumes flushed and
+  // quiet, before it boots again (CreateImage fixes its snapshots' point in time there). The
+  // guest boots again whatever `while_down` returns; its error is returned after the boot.
+  virtual Status RebootWith(const std::string& id, const std::function<Status()>& while_down) = 0;
   // Stops the instance if running, forgets it and removes its host state. The caller deletes
   // the volumes whose mapping says DeleteOnTermination (it owns them).
   virtual Status Terminate(const std::string& id) = 0;
