@@ -71,8 +71,8 @@ inline Image MakeImage(const std::string& name, const std::string& owner = kOwne
   return image;
 }
 
-inline Volume MakeVolume(const std::string& owner = kOwner) {
-  Volume v;
+inline EbsVolume MakeVolume(const std::string& owner = kOwner) {
+  EbsVolume v;
   v.volume_id = Id("vol");
   v.owner_id = owner;
   v.size = 8;

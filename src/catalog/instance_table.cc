@@ -51,8 +51,8 @@ Status LoadDisks(Db& db, Instance& instance) {
                                          "FROM instance_store_disks WHERE instance_id = ? "
                                          "ORDER BY position"));
   stmt.Bind(instance.instance_id);
-  ASSIGN_OR_RETURN(instance.instance_store, ci::ReadAll<InstanceStoreDisk>(stmt, [](const Stmt& s) {
-                     return InstanceStoreDisk{s.Text(0), s.Int(1), s.Text(2)};
+  ASSIGN_OR_RETURN(instance.instance_store, ci::ReadAll<InstanceStoreVolume>(stmt, [](const Stmt& s) {
+                     return InstanceStoreVolume{s.Text(0), s.Int(1), s.Text(2)};
                    }));
   return Status::Ok();
 }
@@ -68,7 +68,7 @@ Status CheckInstance(const Instance& i) {
   RETURN_IF_ERROR(ci::CheckId("r", i.reservation_id, "reservation id"));
   RETURN_IF_ERROR(ci::CheckAccountId(i.owner_id, "instance owner"));
   std::set<std::string> devices;
-  for (const InstanceStoreDisk& d : i.instance_store) {
+  for (const InstanceStoreVolume& d : i.instance_store) {
     if (d.device.empty()) return InvalidArgumentError("an instance-store disk needs a device");
     if (!devices.insert(d.device).second) {
       return InvalidArgumentError("two instance-store disks at " + d.device);
@@ -122,7 +122,7 @@ Status InsertInstance(Db& db, const Instance& i) {
   }
   RETURN_IF_ERROR(s);
   for (size_t n = 0; n < i.instance_store.size(); ++n) {
-    const InstanceStoreDisk& d = i.instance_store[n];
+    const InstanceStoreVolume& d = i.instance_store[n];
     RETURN_IF_ERROR(ci::Change(db,
                                "INSERT INTO instance_store_disks (instance_id, position, device, "
                                "size_gb, virtual_name) VALUES (?, ?, ?, ?, ?)",

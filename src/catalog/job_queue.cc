@@ -57,7 +57,7 @@ Status Move(Db& db, const std::string& job_id, const char* from, JobState to,
   return Status::Ok();
 }
 
-Result<std::optional<Job>> Claim(Db& db, const std::vector<std::string>& kinds) {
+Result<std::optional<Job>> ClaimOldest(Db& db, const std::vector<std::string>& kinds) {
   std::string pick = "SELECT seq FROM jobs WHERE state = 'queued'";
   if (!kinds.empty()) {
     pick += " AND kind IN (?";
@@ -107,7 +107,7 @@ Result<Job> JobQueue::Get(const std::string& job_id) {
 }
 
 Result<std::optional<Job>> JobQueue::ClaimNext(const std::vector<std::string>& kinds) {
-  return ctx_.db->Write(ctx_, [&] { return Claim(*ctx_.db, kinds); });
+  return ctx_.db->Write(ctx_, [&] { return ClaimOldest(*ctx_.db, kinds); });
 }
 
 Status JobQueue::Finish(const std::string& job_id) {
@@ -123,6 +123,19 @@ Status JobQueue::Fail(const std::string& job_id, const std::string& error) {
 Status JobQueue::Abandon(const std::string& job_id, const std::string& error) {
   return ctx_.db->Write(ctx_, [&] {
     return Move(*ctx_.db, job_id, "'queued', 'running'", JobState::kFailed, &error);
+  });
+}
+
+Status JobQueue::Claim(const std::string& job_id) {
+  Db& db = *ctx_.db;
+  return db.Write(ctx_, [&]() -> Status {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     ci::Change(db,
+                                "UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                                "updated_micros = ? WHERE job_id = ? AND state = 'queued'",
+                                db.clock().WallMicros(), job_id));
+    if (changed == 0) return ci::CasFailure(db, "jobs", "job_id", "job", job_id, "queued");
+    return Status::Ok();
   });
 }
 

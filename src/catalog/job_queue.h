@@ -34,6 +34,9 @@ class JobQueue {
   // Atomically takes the oldest queued job (of one of `kinds`; any kind if empty), marks it
   // running with attempts + 1, and returns it; nullopt if there is none.
   Result<std::optional<Job>> ClaimNext(const std::vector<std::string>& kinds = {});
+  // Takes this queued job: queued -> running with attempts + 1 (for a worker that enqueued the
+  // job itself and holds its in-memory state). FailedPrecondition if it is not queued.
+  Status Claim(const std::string& job_id);
   // running -> done.
   Status Finish(const std::string& job_id);
   // running -> failed, keeping `error` as the reason.

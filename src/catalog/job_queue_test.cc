@@ -52,6 +52,18 @@ TEST_F(JobQueueTest, ClaimByKind) {
   EXPECT_EQ(jobs().ClaimNext({}).value()->job_id, snap);
 }
 
+TEST_F(JobQueueTest, ClaimTakesThatJobOnce) {
+  std::string first = jobs().Enqueue("snapshot", "s1", "{}")->job_id;
+  std::string second = jobs().Enqueue("snapshot", "s2", "{}")->job_id;
+  ASSERT_OK(jobs().Claim(second));
+  Job got = jobs().Get(second).value();
+  EXPECT_EQ(got.state, JobState::kRunning);
+  EXPECT_EQ(got.attempts, 1);
+  EXPECT_EQ(jobs().Get(first)->state, JobState::kQueued) << "the older one is untouched";
+  EXPECT_CODE(jobs().Claim(second), kFailedPrecondition);
+  EXPECT_CODE(jobs().Claim("job-00000000000000000"), kNotFound);
+}
+
 TEST_F(JobQueueTest, LifeCycleMovesAreCompareAndSet) {
   std::string id = jobs().Enqueue("snapshot", "s", "{}")->job_id;
   EXPECT_CODE(jobs().Finish(id), kFailedPrecondition);  // queued, not running

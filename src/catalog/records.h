@@ -172,7 +172,7 @@ struct CreateVolumePermission {
 };
 
 // Volume (its Attachments are Attachment rows).
-struct Volume {
+struct EbsVolume {
   std::string volume_id{};                     // VolumeId
   std::string owner_id{};                      // (not on the wire: the account that created it)
   int64_t size = 0;                            // Size, GiB
@@ -185,7 +185,7 @@ struct Volume {
   std::string kms_key_id{};                    // KmsKeyId
   std::string create_time{};                   // CreateTime
   std::string storage_dir{};  // where the storage engine keeps the volume ("" until known)
-  bool operator==(const Volume&) const = default;
+  bool operator==(const EbsVolume&) const = default;
 };
 
 // VolumeAttachment. A volume has at most one; a device name is used by at most one
@@ -203,11 +203,11 @@ struct Attachment {
 // --- Instances ---
 
 // One instance-store disk of an instance (InstanceStorageInfo.Disks, mapped at a device).
-struct InstanceStoreDisk {
+struct InstanceStoreVolume {
   std::string device{};        // e.g. "/dev/sdb"
   int64_t size_gb = 0;         // DiskInfo.SizeInGB
   std::string virtual_name{};  // "ephemeral0", ...
-  bool operator==(const InstanceStoreDisk&) const = default;
+  bool operator==(const InstanceStoreVolume&) const = default;
 };
 
 // Instance.
@@ -228,7 +228,7 @@ struct Instance {
   std::string root_device_type{};                   // RootDeviceType
   std::string client_token{};                       // ClientToken: "" or unique per owner
   int ami_launch_index = 0;                         // AmiLaunchIndex
-  std::vector<InstanceStoreDisk> instance_store{};  // in the order given at insert
+  std::vector<InstanceStoreVolume> instance_store{};  // in the order given at insert
   bool operator==(const Instance&) const = default;
 };
 

@@ -18,8 +18,8 @@ constexpr ci::ListSpec kVolumeList = {"volumes", "volume_id", kVolumeColumns, tr
 constexpr char kAttachmentColumns[] =
     "volume_id, instance_id, device, state, attach_time, delete_on_termination";
 
-Result<Volume> ReadVolume(const Stmt& s) {
-  Volume v;
+Result<EbsVolume> ReadVolume(const Stmt& s) {
+  EbsVolume v;
   v.volume_id = s.Text(0);
   v.owner_id = s.Text(1);
   v.size = s.Int(2);
@@ -53,7 +53,7 @@ Result<Attachment> ReadAttachment(const Stmt& s) {
   return a;
 }
 
-Status InsertVolume(Db& db, const Volume& v) {
+Status InsertVolume(Db& db, const EbsVolume& v) {
   Status s = ci::Change(db,
                         "INSERT INTO volumes (volume_id, owner_id, size, snapshot_id, "
                         "availability_zone, state, volume_type, iops, encrypted, kms_key_id, "
@@ -109,16 +109,16 @@ Status InsertAttachment(Db& db, const Attachment& a) {
 
 }  // namespace
 
-Status VolumeTable::Insert(const Volume& volume) {
+Status VolumeTable::Insert(const EbsVolume& volume) {
   RETURN_IF_ERROR(ci::CheckId("vol", volume.volume_id, "volume id"));
   RETURN_IF_ERROR(ci::CheckAccountId(volume.owner_id, "volume owner"));
   if (volume.size < 0) return InvalidArgumentError("volume size must not be negative");
   return ctx_.db->Write(ctx_, [&] { return InsertVolume(*ctx_.db, volume); });
 }
 
-Result<Volume> VolumeTable::Get(const std::string& volume_id) {
+Result<EbsVolume> VolumeTable::Get(const std::string& volume_id) {
   Db& db = *ctx_.db;
-  return db.Read(ctx_, [&]() -> Result<Volume> {
+  return db.Read(ctx_, [&]() -> Result<EbsVolume> {
     ASSIGN_OR_RETURN(Stmt stmt, db.Prepare(std::string("SELECT ") + kVolumeColumns +
                                            " FROM volumes WHERE volume_id = ?"));
     ASSIGN_OR_RETURN(bool row, stmt.Bind(volume_id).Step());
@@ -127,11 +127,11 @@ Result<Volume> VolumeTable::Get(const std::string& volume_id) {
   });
 }
 
-Result<std::vector<Volume>> VolumeTable::List(const ListQuery& query) {
+Result<std::vector<EbsVolume>> VolumeTable::List(const ListQuery& query) {
   Db& db = *ctx_.db;
-  return db.Read(ctx_, [&]() -> Result<std::vector<Volume>> {
+  return db.Read(ctx_, [&]() -> Result<std::vector<EbsVolume>> {
     ASSIGN_OR_RETURN(Stmt stmt, ci::PrepareList(db, kVolumeList, query));
-    return ci::ReadAllChecked<Volume>(stmt, ReadVolume);
+    return ci::ReadAllChecked<EbsVolume>(stmt, ReadVolume);
   });
 }
 

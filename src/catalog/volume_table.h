@@ -17,11 +17,11 @@ class VolumeTable {
 
   // Adds a volume. InvalidArgument for a malformed id or owner or a negative size;
   // AlreadyExists if the id is taken; FailedPrecondition if the owner does not exist.
-  Status Insert(const Volume& volume);
+  Status Insert(const EbsVolume& volume);
   // NotFound if there is no such volume.
-  Result<Volume> Get(const std::string& volume_id);
+  Result<EbsVolume> Get(const std::string& volume_id);
   // Volumes by id, filtered as `query` says (visible_to: InvalidArgument).
-  Result<std::vector<Volume>> List(const ListQuery& query);
+  Result<std::vector<EbsVolume>> List(const ListQuery& query);
 
   // Compare-and-set of the state; FailedPrecondition if the volume is not in `from`.
   Status UpdateState(const std::string& volume_id, VolumeState from, VolumeState to);

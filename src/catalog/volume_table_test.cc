@@ -16,7 +16,7 @@ using catalog_testing::MakeVolume;
 class VolumeTableTest : public CatalogTest {
  protected:
   VolumeTable volumes() { return catalog().volumes(); }
-  Attachment AttachmentOf(const Volume& v, const Instance& i, const std::string& device) {
+  Attachment AttachmentOf(const EbsVolume& v, const Instance& i, const std::string& device) {
     return {
         v.volume_id, i.instance_id, device, AttachmentState::kAttaching, "2024-01-02T03:04:05.000Z",
         true};
@@ -24,7 +24,7 @@ class VolumeTableTest : public CatalogTest {
 };
 
 TEST_F(VolumeTableTest, InsertGetListAndSetters) {
-  Volume v = MakeVolume();
+  EbsVolume v = MakeVolume();
   v.snapshot_id = "snap-0123456789abcdef0";
   v.encrypted = true;
   v.kms_key_id = "k";
@@ -38,7 +38,7 @@ TEST_F(VolumeTableTest, InsertGetListAndSetters) {
   EXPECT_CODE(volumes().List({.visible_to = kOwner}), kInvalidArgument);
   ASSERT_OK(volumes().SetSize(v.volume_id, 20));
   ASSERT_OK(volumes().SetStorageDir(v.volume_id, "/elsewhere"));
-  Result<Volume> got = volumes().Get(v.volume_id);
+  Result<EbsVolume> got = volumes().Get(v.volume_id);
   EXPECT_EQ(got->size, 20);
   EXPECT_EQ(got->storage_dir, "/elsewhere");
   EXPECT_CODE(volumes().SetSize(v.volume_id, -1), kInvalidArgument);
@@ -47,17 +47,17 @@ TEST_F(VolumeTableTest, InsertGetListAndSetters) {
 }
 
 TEST_F(VolumeTableTest, MalformedVolumesAreRefused) {
-  Volume v = MakeVolume();
+  EbsVolume v = MakeVolume();
   v.volume_id = "vol-1";
   EXPECT_CODE(volumes().Insert(v), kInvalidArgument);
-  Volume negative = MakeVolume();
+  EbsVolume negative = MakeVolume();
   negative.size = -5;
   EXPECT_CODE(volumes().Insert(negative), kInvalidArgument);
   EXPECT_CODE(volumes().Insert(MakeVolume("999999999999")), kFailedPrecondition);
 }
 
 TEST_F(VolumeTableTest, StateIsACompareAndSet) {
-  Volume v = MakeVolume();
+  EbsVolume v = MakeVolume();
   v.state = VolumeState::kCreating;
   ASSERT_OK(volumes().Insert(v));
   ASSERT_OK(volumes().UpdateState(v.volume_id, VolumeState::kCreating, VolumeState::kAvailable));
@@ -67,8 +67,8 @@ TEST_F(VolumeTableTest, StateIsACompareAndSet) {
 }
 
 TEST_F(VolumeTableTest, Attachments) {
-  Volume a = MakeVolume();
-  Volume b = MakeVolume();
+  EbsVolume a = MakeVolume();
+  EbsVolume b = MakeVolume();
   Instance instance = MakeInstance();
   ASSERT_OK(volumes().Insert(a));
   ASSERT_OK(volumes().Insert(b));
@@ -102,7 +102,7 @@ TEST_F(VolumeTableTest, Attachments) {
   ASSERT_OK(volumes().UpdateAttachmentState(a.volume_id, AttachmentState::kAttached,
                                             AttachmentState::kDetached));
   // A detached record does not hold the device.
-  Volume c = MakeVolume();
+  EbsVolume c = MakeVolume();
   ASSERT_OK(volumes().Insert(c));
   ASSERT_OK(volumes().Attach(AttachmentOf(c, instance, "/dev/sdf")));
   ASSERT_OK(volumes().Detach(a.volume_id, AttachmentState::kDetached));
