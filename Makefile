@@ -45,9 +45,11 @@ fuzz: build-fuzz
 bench: build
 	$(BUILD)/kiln-bench storage
 
+# kilnd in the foreground with embedded defaults; it prints how to point the AWS CLI at it.
+# Instances are containers, so it runs as root (sudo if needed).
 run: build
-	@echo "kilnd: the EC2 API server lands with the API issue; until then this prints what exists."
-	$(BUILD)/kilnd --data-dir $(DATA_DIR) --listen $(LISTEN)
+	@echo "kilnd: data in $(DATA_DIR); point clients at http://$(LISTEN) with the keys in $(DATA_DIR)/credentials"
+	$(if $(filter 0,$(shell id -u)),,sudo) $(BUILD)/kilnd --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 format:
 	find src bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

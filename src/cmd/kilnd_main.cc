@@ -1,11 +1,23 @@
-// kilnd: the daemon. For now it opens (creating on first start) the storage engine under
-// --data-dir and reports what is there; the EC2 API server arrives with issue 5.
-#include <CLI/CLI.hpp>
-#include <cstdio>
+// kilnd: the daemon. `kilnd --data-dir DIR --listen HOST:PORT` serves the EC2 Query API in the
+// foreground; `kilnd account create --data-dir DIR NAME` adds an account (DESIGN.md, Interface
+// contract).
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
-#include "env/posix_file_system.h"
-#include "snapshot/snapshot_store.h"
-#include "store/content_chunk_store.h"
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "actions/key_pair_actions.h"
+#include "actions/tag_actions.h"
+#include "api/front_end.h"
+#include "api/static_actions.h"
+#include "catalog/catalog.h"
+#include "cloud/accounts.h"
+#include "cloud/actions.h"
+#include "cloud/cloud.h"
+#include "http/http_server.h"
 
 namespace {
 
@@ -14,31 +26,122 @@ int Fail(const kiln::Status& s) {
   return 1;
 }
 
+// build/images beside build/kilnd: where the build puts the base image.
+std::string DefaultImagesDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "images";
+  return (exe.parent_path() / "images").string();
+}
+
+bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  try {
+    const int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+int AccountCreate(const std::string& data_dir, const std::string& name) {
+  auto catalog = kiln::Catalog::Open(kiln::JoinPath(data_dir, "catalog.db"), kiln::SystemClock());
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto text = kiln::CreateAccount(**catalog, data_dir, name);
+  if (!text.ok()) return Fail(text.status());
+  std::fputs(text->c_str(), stdout);
+  return 0;
+}
+
+kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
+  std::vector<std::vector<kiln::Action>> groups = {kiln::StaticActions(cloud.options().region),
+                                                   kiln::KeyPairActions(cloud.catalog()),
+                                                   kiln::TagActions(cloud.catalog()),
+                                                   kiln::InstanceActions(cloud),
+                                                   kiln::ImageActions(cloud),
+                                                   kiln::SnapshotActions(cloud),
+                                                   kiln::VolumeActions(cloud)};
+  for (auto& group : groups) {
+    for (auto& action : group) RETURN_IF_ERROR(fe.Register(std::move(action)));
+  }
+  return kiln::Status::Ok();
+}
+
+int Serve(const kiln::CloudOptions& options, const std::string& listen) {
+  kiln::HttpServerOptions http;
+  if (!SplitListen(listen, http.host, http.port)) {
+    return Fail(kiln::InvalidArgumentError("--listen must be HOST:PORT, not " + listen));
+  }
+  // SIGTERM and SIGINT are taken by sigwait below, in every thread.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto cloud = kiln::Cloud::Open(options);
+  if (!cloud.ok()) return Fail(cloud.status());
+  kiln::Catalog& catalog = (*cloud)->catalog();
+  kiln::FrontEnd fe(kiln::FrontEndOptions{
+      .keys = [&catalog](std::string_view key) -> std::optional<kiln::KeyInfo> {
+        auto cred = catalog.accounts().GetCredential(std::string(key));
+        if (!cred.ok()) return std::nullopt;
+        return kiln::KeyInfo{cred->secret_access_key, cred->account_id};
+      },
+      .now = {}});
+  if (auto s = RegisterAll(fe, **cloud); !s.ok()) return Fail(s);
+  auto server =
+      kiln::HttpServer::Start(http, [&fe](const kiln::HttpRequest& r) { return fe.Handle(r); });
+  if (!server.ok()) return Fail(server.status());
+  std::printf("kilnd: serving the EC2 API at http://%s:%u/ (region %s), data in %s\n",
+              http.host.c_str(), (*server)->port(), options.region.c_str(),
+              options.data_dir.c_str());
+  std::printf(
+      "kilnd: try  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s "
+      "--endpoint-url http://%s:%u ec2 describe-images --owners kiln\n",
+      options.data_dir.c_str(), options.region.c_str(), http.host.c_str(), (*server)->port());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: shutting down", sig);
+  (*server)->Shutdown(10000);
+  server->reset();
+  cloud->reset();  // waits for background work; running instances boot again at next start
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"kilnd: the kiln daemon"};
-  std::string data_dir;
+  CLI::App app{"kilnd: the kiln daemon (EC2 custom images on one machine)"};
+  app.require_subcommand(0, 1);
+  kiln::CloudOptions options;
   std::string listen = "127.0.0.1:8787";
-  app.add_option("--data-dir", data_dir, "where kiln keeps everything")->required();
+  app.add_option("--data-dir", options.data_dir, "where kiln keeps everything");
   app.add_option("--listen", listen, "HOST:PORT of the EC2 API");
+  app.add_option("--region", options.region, "the region kilnd presents");
+  app.add_option("--images-dir", options.images_dir,
+                 "where the base image is (default: images/ beside kilnd)");
+  CLI::App* account = app.add_subcommand("account", "manage accounts");
+  account->require_subcommand(1);
+  CLI::App* create = account->add_subcommand("create", "add an account NAME with new keys");
+  std::string account_dir, account_name;
+  create->add_option("--data-dir", account_dir, "the data dir of the kilnd")->required();
+  create->add_option("NAME", account_name, "profile name")->required();
   CLI11_PARSE(app, argc, argv);
-
-  kiln::PosixFileSystem fs;
-  if (auto s = kiln::CreateDirs(fs, data_dir); !s.ok()) return Fail(s);
-  auto backend = kiln::LocalDirBackend::Open(fs, kiln::JoinPath(data_dir, "chunks"));
-  if (!backend.ok()) return Fail(backend.status());
-  kiln::ContentChunkStore store(**backend);
-  auto snapshots = kiln::SnapshotStore::Open(fs, store, kiln::JoinPath(data_dir, "snapshots"));
-  if (!snapshots.ok()) return Fail(snapshots.status());
-  auto stats = store.Stats();
-  if (!stats.ok()) return Fail(stats.status());
-  auto ids = (*snapshots)->List();
-  if (!ids.ok()) return Fail(ids.status());
-  std::printf("kilnd: storage engine at %s: %zu snapshots, %llu chunks, %llu bytes stored for %llu logical\n",
-              data_dir.c_str(), ids->size(), static_cast<unsigned long long>(stats->chunks),
-              static_cast<unsigned long long>(stats->stored_bytes),
-              static_cast<unsigned long long>(stats->logical_bytes));
-  std::printf("kilnd: the EC2 API (to listen on %s) is not built yet; see README.md.\n", listen.c_str());
-  return 0;
+  if (create->parsed()) return AccountCreate(account_dir, account_name);
+  if (options.data_dir.empty()) {
+    std::fprintf(stderr, "kilnd: --data-dir is required\n");
+    return 2;
+  }
+  options.data_dir = std::filesystem::absolute(options.data_dir).string();
+  if (options.images_dir.empty()) options.images_dir = DefaultImagesDir();
+  return Serve(options, listen);
 }

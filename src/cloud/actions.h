@@ -1,0 +1,17 @@
+// The EC2 actions kilnd's control plane answers, over a Cloud (which must outlive them).
+#pragma once
+
+#include <vector>
+
+#include "api/action.h"
+
+namespace kiln {
+
+class Cloud;
+
+std::vector<Action> InstanceActions(Cloud& cloud);
+std::vector<Action> ImageActions(Cloud& cloud);
+std::vector<Action> SnapshotActions(Cloud& cloud);
+std::vector<Action> VolumeActions(Cloud& cloud);
+
+}  // namespace kiln

@@ -1,0 +1,32 @@
+// Snapshot capture for CreateSnapshot and CreateImage: the point in time is fixed when
+// StartCaptures returns (SnapshotStore::Start for every volume at once); RunCaptures then
+// copies the blocks in the background, keeping each snapshot's Progress in the catalog, and
+// ends each snapshot `completed` or `error`.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "snapshot/snapshot_job.h"
+
+namespace kiln {
+
+class Cloud;
+
+struct Capture {
+  std::string volume_id;
+  std::string snapshot_id;  // also the storage engine's id of the snapshot
+  std::unique_ptr<SnapshotJob> job;
+};
+
+// Starts a capture of each volume (`captures` with volume and snapshot ids set). On error the
+// captures started so far are dropped (aborted: their volumes' blocks stay dirty).
+Status StartCaptures(Cloud& cloud, std::vector<Capture>& captures);
+
+// Runs every started capture to the end, one after another. Returns the first error; every
+// snapshot ends completed or error (with the message) either way.
+Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures);
+
+}  // namespace kiln

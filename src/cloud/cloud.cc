@@ -1,0 +1,101 @@
+#include "cloud/cloud.h"
+
+#include <spdlog/spdlog.h>
+
+#include "catalog/ids.h"
+#include "cloud/accounts.h"
+#include "cloud/instance_ops.h"
+
+namespace kiln {
+
+Cloud::Cloud(CloudOptions options, PosixFileSystem* fs)
+    : options_(std::move(options)), clock_(SystemClock()), fs_(fs) {}
+
+Result<std::unique_ptr<Cloud>> Cloud::Open(const CloudOptions& options) {
+  std::unique_ptr<Cloud> cloud(new Cloud(options, new PosixFileSystem()));
+  FileSystem& fs = *cloud->fs_;
+  RETURN_IF_ERROR(CreateDirs(fs, options.data_dir));
+  RETURN_IF_ERROR(fs.SetPermissions(options.data_dir, 0700));
+  // The runtime first: its recovery thaws and kills what a killed kilnd left running, before
+  // anything opens the volumes those instances had.
+  ContainerRuntimeOptions ro;
+  ro.state_dir = JoinPath(options.data_dir, "runtime");
+  ro.stop_grace_ms = options.stop_grace_ms;
+  ASSIGN_OR_RETURN(cloud->runtime_, ContainerRuntime::Open(ro));
+  const RecoveryReport& rec = cloud->runtime_->recovery();
+  if (!rec.killed_instances.empty()) {
+    spdlog::warn("recovered after an unclean stop: {} instance(s) killed",
+                 rec.killed_instances.size());
+  }
+  ASSIGN_OR_RETURN(cloud->catalog_,
+                   Catalog::Open(JoinPath(options.data_dir, "catalog.db"), cloud->clock_));
+  ASSIGN_OR_RETURN(cloud->storage_, Storage::Open(fs, cloud->clock_, options.data_dir));
+  RETURN_IF_ERROR(EnsureAccounts(*cloud));
+  RETURN_IF_ERROR(EnsureBaseImages(*cloud));
+  RETURN_IF_ERROR(cloud->Recover());
+  return cloud;
+}
+
+Cloud::~Cloud() {
+  {
+    std::unique_lock lock(tasks_mu_);
+    tasks_done_.wait(lock, [&] { return tasks_running_ == 0; });
+  }
+  // Running instances are stopped here and booted again at the next Open: the catalog keeps
+  // saying running, as EC2's instances survive a control-plane restart.
+  runtime_.reset();
+  storage_.reset();
+}
+
+std::string Cloud::Now() { return Ec2Timestamp(clock_.WallMicros()); }
+
+void Cloud::Background(std::function<void()> work) {
+  {
+    std::lock_guard lock(tasks_mu_);
+    ++tasks_running_;
+  }
+  std::thread([this, work = std::move(work)] {
+    work();
+    std::lock_guard lock(tasks_mu_);
+    --tasks_running_;
+    tasks_done_.notify_all();
+  }).detach();
+}
+
+std::string Cloud::OwnerAlias(const std::string& account_id) {
+  std::lock_guard lock(alias_mu_);
+  auto it = aliases_.find(account_id);
+  if (it != aliases_.end()) return it->second;
+  Result<Account> account = catalog_->accounts().Get(account_id);
+  std::string alias = account.ok() ? account->alias : "";
+  aliases_[account_id] = alias;
+  return alias;
+}
+
+// After an unclean stop: the jobs that were running lost their point in time with the process,
+// so their snapshots end `error` and their images `failed`, each with a reason; instances caught
+// between states are settled; then every instance is registered with the runtime and those the
+// catalog says are running boot again.
+Status Cloud::Recover() {
+  ASSIGN_OR_RETURN(std::vector<Job> jobs, catalog_->jobs().ListUnfinished());
+  const std::string why = "kilnd restarted before the work finished";
+  for (const Job& job : jobs) {
+    spdlog::warn("job {} ({} for {}) was interrupted; ending it failed", job.job_id, job.kind,
+                 job.resource_id);
+    RETURN_IF_ERROR(catalog_->jobs().Abandon(job.job_id, why));
+    if (job.kind == "create-image") {
+      RETURN_IF_ERROR(FailImage(*this, job.resource_id, "Server.InternalError",
+                                "Server.InternalError: " + why));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<Snapshot> snaps, catalog_->snapshots().List({}));
+  for (const Snapshot& s : snaps) {
+    if (s.state != SnapshotState::kPending) continue;
+    Status st = catalog_->snapshots().UpdateState(s.snapshot_id, SnapshotState::kPending,
+                                                  SnapshotState::kError, why);
+    if (!st.ok() && st.code() != Code::kFailedPrecondition) return st;
+  }
+  return RecoverInstances(*this);
+}
+
+}  // namespace kiln

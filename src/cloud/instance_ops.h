@@ -1,0 +1,41 @@
+// Instance lifecycle as the control plane runs it: the catalog's state moves first (what the
+// API answers), the runtime does the work, and the catalog records the outcome. Transitions
+// that take seconds (stop, reboot, terminate) run in the background (Cloud::Background).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "catalog/records.h"
+#include "runtime/runtime.h"
+
+namespace kiln {
+
+class Cloud;
+
+// The runtime's view of a catalog instance: its attached EBS volumes (opened) and its
+// instance-store disks, user data and type limits.
+Result<InstanceConfig> RuntimeConfig(Cloud& cloud, const Instance& instance);
+
+// Registers a new instance (state pending, volumes attached in the catalog) with the runtime
+// and boots it: running, or terminated with StateReason Server.InternalError if it cannot boot
+// (its DeleteOnTermination volumes are then deleted).
+Status BootNewInstance(Cloud& cloud, const std::string& instance_id);
+
+// Background halves of the API's transitions; the caller has already moved the catalog state
+// (running -> stopping, stopped -> pending, * -> shutting-down).
+void FinishStop(Cloud& cloud, const std::string& instance_id);
+void FinishStart(Cloud& cloud, const std::string& instance_id);
+void FinishTerminate(Cloud& cloud, const std::string& instance_id);
+
+// Marks an image failed (and its pending snapshots error) with a StateReason.
+Status FailImage(Cloud& cloud, const std::string& image_id, const std::string& code,
+                 const std::string& message);
+
+// At Open: registers every instance that is not terminated with the runtime, settles those
+// caught mid-transition (stopping -> stopped, shutting-down -> terminated) and boots again
+// those the catalog says are pending or running.
+Status RecoverInstances(Cloud& cloud);
+
+}  // namespace kiln
