@@ -358,6 +358,32 @@ Result<std::vector<std::string>> DiskMounts(pid_t pid) {
   return out;
 }
 
+// FIFREEZE flushes the file system first, and those writes reach a loop device over a file that
+// kilnd's own FUSE threads serve. Done on a kilnd thread, a kill -9 during that flush leaves the
+// thread in uninterruptible sleep waiting on a FUSE server that is dying, while that thread's
+// open /dev/fuse descriptor keeps the connection from being aborted: the process can never
+// exit. So the freeze runs in a forked child holding none of kilnd's descriptors: if kilnd dies,
+// its descriptors close, the FUSE connection aborts, and the child's flush fails and it exits.
+// Returns 0 or the child's errno.
+int FreezeInChild(const std::string& path) {
+  const char* c_path = path.c_str();
+  const pid_t child = fork();
+  if (child < 0) return errno;
+  if (child == 0) {
+    // Only async-signal-safe calls here: the parent has other threads.
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    const int fd = open(c_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) _exit(errno & 0x7f);
+    _exit(ioctl(fd, FIFREEZE, 0) == 0 ? 0 : (errno & 0x7f));
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return errno;
+  }
+  if (!WIFEXITED(status)) return EIO;
+  return WEXITSTATUS(status);
+}
+
 }  // namespace
 
 bool Container::frozen() const {
@@ -381,10 +407,11 @@ Status Container::Freeze(int max_ms) {
   // Through /proc/<pid>/root the host reaches the instance's mounts without entering them.
   const std::string root = "/proc/" + std::to_string(pid_) + "/root";
   for (const std::string& target : mounts) {
+    // The descriptor kept for the thaw is opened first: FITHAW never waits on I/O.
     const int fd = open((root + target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || ioctl(fd, FIFREEZE, 0) != 0) {
-      const Status s =
-          ErrnoError("freezing " + target + " in instance " + spec_.instance_id, errno);
+    const int err = fd < 0 ? errno : FreezeInChild(root + target);
+    if (err != 0) {
+      const Status s = ErrnoError("freezing " + target + " in instance " + spec_.instance_id, err);
       if (fd >= 0) close(fd);
       ThawLocked().IgnoreError();
       return s;
