@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include "actions/actions_testing.h"
+#include "actions/key_pair_testing.h"
 #include "actions/ssh_testing.h"
 #include "base/bytes.h"
 #include "crypto/base64.h"
@@ -17,27 +18,7 @@ using actions_testing::Elements;
 using actions_testing::Enc;
 using namespace ssh_testing;  // NOLINT: test helpers
 
-class KeyPairActionsTest : public ActionsTest {
- protected:
-  Result<std::string> Call(const Caller& caller, const std::string& query) {
-    return actions_testing::Call(actions_, caller, query);
-  }
-  Result<std::string> Call(const std::string& query) { return Call(owner_, query); }
-  Result<std::string> Import(const std::string& name, const std::string& line,
-                             const Caller* caller = nullptr) {
-    return Call(caller ? *caller : owner_,
-                "Action=ImportKeyPair&KeyName=" + Enc(name) +
-                    "&PublicKeyMaterial=" + Enc(Base64Encode(AsBytes(line))));
-  }
-
-  void SetUp() override {
-    ActionsTest::SetUp();
-    actions_ = KeyPairActions(catalog(), key_clock_);  // after the catalog is open
-  }
-
-  ManualClock key_clock_;
-  std::vector<Action> actions_;
-};
+using KeyPairActionsTest = actions_testing::KeyPairTest;
 
 TEST_F(KeyPairActionsTest, CreateRsaReturnsPkcs1KeyMatchingItsFingerprint) {
   Result<std::string> xml = Call("Action=CreateKeyPair&KeyName=deploy");

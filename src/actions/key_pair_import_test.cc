@@ -3,6 +3,7 @@
 
 #include "actions/actions_testing.h"
 #include "actions/key_pair_actions.h"
+#include "actions/key_pair_testing.h"
 #include "actions/ssh_testing.h"
 #include "crypto/base64.h"
 
@@ -15,18 +16,8 @@ using actions_testing::Elements;
 using actions_testing::Enc;
 using namespace ssh_testing;  // NOLINT: test helpers
 
-class KeyPairImportTest : public ActionsTest {
+class KeyPairImportTest : public actions_testing::KeyPairTest {
  protected:
-  Result<std::string> Call(const Caller& caller, const std::string& query) {
-    return actions_testing::Call(actions_, caller, query);
-  }
-  Result<std::string> Call(const std::string& query) { return Call(owner_, query); }
-  Result<std::string> Import(const std::string& name, const std::string& line,
-                             const Caller* caller = nullptr) {
-    return Call(caller ? *caller : owner_,
-                "Action=ImportKeyPair&KeyName=" + Enc(name) +
-                    "&PublicKeyMaterial=" + Enc(Base64Encode(AsBytes(line))));
-  }
   // A fresh key pair of `type` made by ssh-keygen: the private key file's path.
   std::string SshKeygen(const std::string& type, const std::string& name) {
     const std::string path = dir_.path() + "/" + name;
@@ -41,14 +32,6 @@ class KeyPairImportTest : public ActionsTest {
     EXPECT_TRUE(xml.ok());
     return xml.ok() ? Element(*xml, "publicKey") : "";
   }
-
-  void SetUp() override {
-    ActionsTest::SetUp();
-    actions_ = KeyPairActions(catalog(), key_clock_);  // after the catalog is open
-  }
-
-  ManualClock key_clock_;
-  std::vector<Action> actions_;
 };
 
 TEST_F(KeyPairImportTest, ImportedRsaFingerprintIsMd5OfSpki) {
