@@ -368,9 +368,6 @@ Result<std::string> DescribeImages(Cloud& cloud, const ActionRequest& req) {
   }
   XmlWriter w("DescribeImagesResponse", req.request_id);
   w.Open("imagesSet");
-  int shown = 0;
-  std::string last;
-  bool more = false;
   for (const Image& image : all) {
     if (image.state == ImageState::kDeregistered) continue;
     if (!owners.empty() &&
@@ -392,16 +389,11 @@ Result<std::string> DescribeImages(Cloud& cloud, const ActionRequest& req) {
     ASSIGN_OR_RETURN(std::vector<Tag> tags, cloud.catalog().tags().List(image.image_id));
     ImageView view{image, tags, cloud.OwnerAlias(image.owner_id)};
     if (!MatchImage(view, filters)) continue;
-    if (page.max_results > 0 && shown == page.max_results) {
-      more = true;
-      break;
-    }
+    if (!page.Admit(image.image_id)) break;
     WriteImage(w, view);
-    ++shown;
-    last = image.image_id;
   }
   w.Close();
-  if (more) w.Field("nextToken", MakeNextToken(last));
+  page.WriteNextToken(w);
   return std::move(w).Finish();
 }
 

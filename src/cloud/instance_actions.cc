@@ -344,19 +344,13 @@ Result<std::string> DescribeInstances(Cloud& cloud, const ActionRequest& req) {
   q.after_id = page.after_id;
   ASSIGN_OR_RETURN(std::vector<Instance> all, cloud.catalog().instances().List(q));
   std::vector<Instance> shown;
-  std::string last;
-  bool more = false;
   for (const Instance& inst : all) {
     ASSIGN_OR_RETURN(std::vector<Tag> tags, cloud.catalog().tags().List(inst.instance_id));
     ASSIGN_OR_RETURN(std::vector<Attachment> atts,
                      cloud.catalog().volumes().ListAttachments(inst.instance_id));
     if (!MatchInstance(InstanceView{inst, tags, atts}, filters)) continue;
-    if (page.max_results > 0 && static_cast<int>(shown.size()) == page.max_results) {
-      more = true;  // a match beyond this page
-      break;
-    }
+    if (!page.Admit(inst.instance_id)) break;
     shown.push_back(inst);
-    last = inst.instance_id;
   }
   XmlWriter w("DescribeInstancesResponse", req.request_id);
   w.Open("reservationSet");
@@ -376,7 +370,7 @@ Result<std::string> DescribeInstances(Cloud& cloud, const ActionRequest& req) {
     w.Close().Close();
   }
   w.Close();
-  if (more) w.Field("nextToken", MakeNextToken(last));
+  page.WriteNextToken(w);
   return std::move(w).Finish();
 }
 

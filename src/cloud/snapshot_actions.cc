@@ -151,9 +151,6 @@ Result<std::string> DescribeSnapshots(Cloud& cloud, const ActionRequest& req) {
   }
   XmlWriter w("DescribeSnapshotsResponse", req.request_id);
   w.Open("snapshotSet");
-  int shown = 0;
-  bool more = false;
-  std::string last;
   for (const Snapshot& s : all) {
     if (!owners.empty() &&
         std::find(owner_ids.begin(), owner_ids.end(), s.owner_id) == owner_ids.end()) {
@@ -166,16 +163,11 @@ Result<std::string> DescribeSnapshots(Cloud& cloud, const ActionRequest& req) {
     ASSIGN_OR_RETURN(std::vector<Tag> tags, cloud.catalog().tags().List(s.snapshot_id));
     SnapshotView view{s, tags, cloud.OwnerAlias(s.owner_id)};
     if (!MatchSnapshot(view, filters)) continue;
-    if (page.max_results > 0 && shown == page.max_results) {
-      more = true;
-      break;
-    }
+    if (!page.Admit(s.snapshot_id)) break;
     WriteSnapshot(w, view);
-    ++shown;
-    last = s.snapshot_id;
   }
   w.Close();
-  if (more) w.Field("nextToken", MakeNextToken(last));
+  page.WriteNextToken(w);
   return std::move(w).Finish();
 }
 

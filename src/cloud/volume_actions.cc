@@ -269,9 +269,6 @@ Result<std::string> DescribeVolumes(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(std::vector<EbsVolume> all, cloud.catalog().volumes().List(q));
   XmlWriter w("DescribeVolumesResponse", req.request_id);
   w.Open("volumeSet");
-  int shown = 0;
-  bool more = false;
-  std::string last;
   for (const EbsVolume& v : all) {
     if (v.state == VolumeState::kDeleted) continue;
     ASSIGN_OR_RETURN(std::vector<Tag> tags, cloud.catalog().tags().List(v.volume_id));
@@ -280,16 +277,11 @@ Result<std::string> DescribeVolumes(Cloud& cloud, const ActionRequest& req) {
       att = *a;
     VolumeView view{v, tags, att};
     if (!MatchVolume(view, filters)) continue;
-    if (page.max_results > 0 && shown == page.max_results) {
-      more = true;
-      break;
-    }
+    if (!page.Admit(v.volume_id)) break;
     WriteVolume(w, view);
-    ++shown;
-    last = v.volume_id;
   }
   w.Close();
-  if (more) w.Field("nextToken", MakeNextToken(last));
+  page.WriteNextToken(w);
   return std::move(w).Finish();
 }
 

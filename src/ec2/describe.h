@@ -42,6 +42,17 @@ bool WildcardMatch(std::string_view pattern, std::string_view text);
 struct Page {
   int max_results = 0;   // 0: all
   std::string after_id;  // "" from the start
+
+  // Filling the page, one matching item at a time: true while there is room (the item is
+  // shown and becomes the page's last), false once the page is full (a match is left over, so
+  // the answer gets a nextToken).
+  bool Admit(const std::string& id);
+  // <nextToken> after the page's items, when a match was left over.
+  void WriteNextToken(XmlWriter& w) const;
+
+  int shown = 0;
+  bool more = false;
+  std::string last;
 };
 Result<Page> ParsePage(const QueryParams& params, int min, int max);
 std::string MakeNextToken(std::string_view last_id);

@@ -127,4 +127,18 @@ std::string MakeNextToken(std::string_view last_id) {
   return Base64UrlEncode(raw);
 }
 
+bool Page::Admit(const std::string& id) {
+  if (max_results > 0 && shown == max_results) {
+    more = true;
+    return false;
+  }
+  ++shown;
+  last = id;
+  return true;
+}
+
+void Page::WriteNextToken(XmlWriter& w) const {
+  if (more) w.Field("nextToken", MakeNextToken(last));
+}
+
 }  // namespace kiln
