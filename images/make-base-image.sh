@@ -8,6 +8,7 @@
 # (/bin, /sbin, /usr/bin, /usr/sbin), /sbin/init (busybox init) with /etc/inittab, /etc
 # (passwd, group, shadow, hostname, profile, fstab), /root, /tmp, /proc, /sys, /dev and /run
 # mount points, /var/log. The runtime mounts proc, sys, dev and run before it starts /sbin/init.
+# /etc/init.d/rcS boots; /etc/init.d/rcK shuts down, cleanly and without fixed sleeps.
 set -euo pipefail
 
 out=${1:?usage: make-base-image.sh OUT.ext4 [SIZE]}
@@ -37,9 +38,59 @@ cat > "$stage/etc/inittab" <<'INITTAB'
 # and set the hostname; stdout and stderr of init and everything it starts go to the instance console.
 ::sysinit:/etc/init.d/rcS
 ::respawn:/bin/sleep 2147483647
-::shutdown:/bin/sync
-::shutdown:/bin/umount -a -r
+::shutdown:/etc/init.d/rcK
 INITTAB
+cat > "$stage/etc/init.d/rcK" <<'RCK'
+#!/bin/sh
+# Guest shutdown, run by busybox init (::shutdown) on reboot, poweroff and halt from inside and
+# on the SIGTERM with which the runtime stops or reboots the instance. Left to itself, busybox
+# init would SIGTERM everyone, sleep 1 s, SIGKILL, and sleep 1 s more, however quick the guest
+# is. Here every other process gets SIGTERM and as long as it needs (up to 5 s) to exit, then
+# SIGKILL; then the file systems are synced, / is remounted read-only and the rest unmounted.
+# The runtime sees the guest at rest (no process but init, disks read-only) and ends it at once.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+echo "minimal-linux: stopping"
+
+# True while a process other than init and this shell lives. Builtins only (for, read, [):
+# a command started here would itself be a process left. Zombies hold no files: not counted.
+others_alive() {
+  for dir in /proc/[0-9]*; do
+    pid=${dir#/proc/}
+    if [ "$pid" = 1 ] || [ "$pid" = "$$" ]; then continue; fi
+    stat=
+    read -r stat 2>/dev/null <"$dir/stat" || continue
+    state=${stat##*) }
+    [ "${state%% *}" = Z ] || return 0
+  done
+  return 1
+}
+
+# Waits until the others are gone, at most $1 polls 20 ms apart.
+wait_others() {
+  polls=0
+  while others_alive; do
+    [ "$polls" -ge "$1" ] && return 1
+    sleep 0.02
+    polls=$((polls + 1))
+  done
+}
+
+# The shell's kill builtin: kill(-1) signals every process but init and the caller.
+kill -TERM -1 2>/dev/null
+if ! wait_others 250; then
+  echo "minimal-linux: processes left 5 s after SIGTERM: SIGKILL"
+  kill -KILL -1 2>/dev/null
+  wait_others 100
+fi
+sync
+if mount -o remount,ro /; then
+  echo "minimal-linux: / read-only"
+fi
+# The other file systems (volumes the user mounted, /proc, /dev...): unmounted, or remounted
+# read-only if busy (/ itself, which cannot be unmounted).
+umount -a -r 2>/dev/null
+RCK
+chmod 0755 "$stage/etc/init.d/rcK"
 cat > "$stage/etc/init.d/rcS" <<'RCS'
 #!/bin/sh
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin

@@ -34,7 +34,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), 'tests',
 import kiln_daemon  # noqa: E402
 
 MiB = 1 << 20
-FAST = {'Delay': 0.2, 'MaxAttempts': 3000}
+# The image waiter polls every 20 ms: the incremental image's goal is a few hundred ms, which a
+# coarser poll would blur (DescribeImages is a cheap local call).
+FAST = {'Delay': 0.02, 'MaxAttempts': 30000}
 
 
 def wait_console(ec2, instance_id, marker, timeout=300):

@@ -190,7 +190,13 @@ TEST_F(ImageImportTest, ImportedBaseImageMountsWithItsInitAndApplets) {
     const std::string text((std::istreambuf_iterator<char>(inittab)),
                            std::istreambuf_iterator<char>());
     EXPECT_NE(text.find("::sysinit:/etc/init.d/rcS"), std::string::npos);
+    // The clean, quick shutdown (rcK), instead of busybox init's fixed sleeps alone.
+    EXPECT_NE(text.find("::shutdown:/etc/init.d/rcK"), std::string::npos);
     inittab.close();
+    for (const char* script : {"/etc/init.d/rcS", "/etc/init.d/rcK"}) {
+      const auto perms = std::filesystem::status(mnt + script).permissions();
+      EXPECT_NE(perms & std::filesystem::perms::owner_exec, std::filesystem::perms::none) << script;
+    }
     ASSERT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
   }
   vfs->reset();

@@ -1,7 +1,9 @@
 #include "runtime/container.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 // From <linux/fs.h>, which clashes with <sys/mount.h>.
 #ifndef FIFREEZE
@@ -305,12 +308,12 @@ bool Container::running() {
 Status Container::Stop(int grace_ms) {
   RETURN_IF_ERROR(Thaw());  // a frozen instance cannot shut down
   if (!reaped_) {
-    if (grace_ms > 0 && running()) {
+    stop_end_ = StopEnd::kKilled;
+    if (!running()) {
+      stop_end_ = StopEnd::kExited;
+    } else if (grace_ms > 0) {
       kill(pid_, SIGTERM);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
-      while (running() && std::chrono::steady_clock::now() < deadline) {
-        usleep(20 * 1000);  // init's shutdown takes its time; poll its exit
-      }
+      stop_end_ = AwaitShutdown(grace_ms);
     }
     if (!reaped_) {
       kill(pid_, SIGKILL);  // the whole pid namespace goes with its init
@@ -322,6 +325,142 @@ Status Container::Stop(int grace_ms) {
   }
   cgroup_.reset();  // empty now: removed
   return WaitReleased(10000);
+}
+
+namespace {
+
+// Reads a small /proc file whole; empty if it cannot (the process is gone).
+std::string ReadProcFile(int dir_fd, const std::string& path) {
+  const int fd = openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return text;
+}
+
+// Whether every disk file system mounted in `pid`'s mount namespace has a read-only superblock
+// (a remount read-only has synced it and marked it clean). From /proc/<pid>/mountinfo:
+// "ID PARENT MAJ:MIN ROOT TARGET OPTS [TAGS...] - FSTYPE SOURCE SUPER_OPTS", where SUPER_OPTS
+// begins with "ro" or "rw". A disk file system is one on a block device (a nonzero major), or
+// whose source is a /dev node (btrfs shows an anonymous device number). proc, sysfs and tmpfs
+// hold nothing of the volumes' and do not count.
+bool DiskFileSystemsReadOnly(pid_t pid) {
+  const std::string text = ReadProcFile(AT_FDCWD, "/proc/" + std::to_string(pid) + "/mountinfo");
+  if (text.empty()) return false;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, word, type, source, super_opts;
+    fields >> id >> parent >> dev;
+    while (fields >> word && word != "-") {
+    }
+    if (!(fields >> type >> source >> super_opts)) return false;  // not a format we know
+    const bool disk = !dev.starts_with("0:") || source.starts_with("/dev/");
+    if (disk && !super_opts.starts_with("ro")) return false;
+  }
+  return true;
+}
+
+// Whether pid namespace `ns_fd` (owned here) is `guest` or nested in it.
+bool InNamespaceTree(int ns_fd, const struct stat& guest) {
+  for (int depth = 0; ns_fd >= 0 && depth < 32; ++depth) {
+    struct stat st;
+    const bool match =
+        fstat(ns_fd, &st) == 0 && st.st_dev == guest.st_dev && st.st_ino == guest.st_ino;
+    const int parent = match ? -1 : ioctl(ns_fd, NS_GET_PARENT);  // EPERM past ours
+    close(ns_fd);
+    if (match) return true;
+    ns_fd = parent;
+  }
+  if (ns_fd >= 0) close(ns_fd);
+  return false;
+}
+
+// Whether process `name` (a /proc entry) has exited but for its zombie, which holds no files
+// or memory any more. A zombie thread group leader whose other threads still run is alive.
+bool OnlyAZombie(int proc_fd, const std::string& name) {
+  const std::string stat = ReadProcFile(proc_fd, name + "/stat");
+  const size_t close_paren = stat.rfind(')');
+  if (stat.empty()) return true;  // reaped meanwhile
+  if (close_paren == std::string::npos || stat.compare(close_paren, 3, ") Z") != 0) return false;
+  int tasks = 0;
+  if (DIR* d = opendir(("/proc/" + name + "/task").c_str())) {
+    while (dirent* e = readdir(d)) tasks += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return tasks <= 1;
+}
+
+// Whether init is the only live process in its pid namespace, counting processes that
+// joined it from outside (Exec'd commands, whose parents are on the host) and those in pid
+// namespaces nested in it: every process on the host whose pid namespace is the guest's or
+// nested in it, found from the host's /proc. The host's own processes are skipped cheaply.
+bool OnlyInitLeft(pid_t init) {
+  struct stat guest, host;
+  if (stat(("/proc/" + std::to_string(init) + "/ns/pid").c_str(), &guest) != 0 ||
+      stat("/proc/self/ns/pid", &host) != 0) {
+    return false;
+  }
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return false;
+  bool alone = true;
+  while (dirent* e = readdir(proc)) {
+    const std::string name = e->d_name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (name == std::to_string(init)) continue;
+    struct stat st;
+    if (fstatat(dirfd(proc), (name + "/ns/pid").c_str(), &st, 0) != 0) continue;  // gone
+    if (st.st_dev == host.st_dev && st.st_ino == host.st_ino) continue;
+    const bool ours =
+        (st.st_dev == guest.st_dev && st.st_ino == guest.st_ino) ||
+        InNamespaceTree(openat(dirfd(proc), (name + "/ns/pid").c_str(), O_RDONLY | O_CLOEXEC),
+                        guest);
+    if (ours && !OnlyAZombie(dirfd(proc), name)) {
+      alone = false;
+      break;
+    }
+  }
+  closedir(proc);
+  return alone;
+}
+
+// The guest has finished its shutdown: see Container::Stop. Why killing init then is safe:
+// - Disks read-only: nothing can write to a volume any more without a remount, and a
+//   read-only superblock has been synced and marked clean by the remount.
+// - No process but init: every process of the guest has ended, so each had its SIGTERM and its
+//   chance to exit (a guest that is still shutting down has its shutdown script running). The
+//   check covers processes that are not init's children (Exec'd commands, orphans adopted by a
+//   subreaper, nested pid namespaces), not just init's children.
+// - Before the guest's shutdown has even begun, a guest whose disks are writable fails the
+//   first test; one whose disks the user keeps read-only fails the second as long as any
+//   process runs; and a guest with read-only disks and no process but init has nothing that
+//   could still reach a volume, whatever moment its init is in.
+// - The processes are looked at between two looks at the mounts: a process that appeared after
+//   the scan was started by init alone and could only have written after remounting a disk,
+//   which the second look sees. Stop also wants the state on two polls in a row, so a gap
+//   between two shutdown actions of init (microseconds) is not taken for the end.
+// And if the judgment were ever early, killing init only ends the guest as the grace period's
+// SIGKILL would: the kernel unmounts its file systems cleanly as its mount namespace goes.
+bool GuestAtRest(pid_t init) {
+  return DiskFileSystemsReadOnly(init) && OnlyInitLeft(init) && DiskFileSystemsReadOnly(init);
+}
+
+}  // namespace
+
+Container::StopEnd Container::AwaitShutdown(int grace_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+  int at_rest = 0;  // consecutive polls that found the guest at rest
+  while (running()) {
+    at_rest = GuestAtRest(pid_) ? at_rest + 1 : 0;
+    if (at_rest >= 2) return StopEnd::kAtRest;
+    if (std::chrono::steady_clock::now() >= deadline) return StopEnd::kGraceExpired;
+    usleep(20 * 1000);
+  }
+  return StopEnd::kExited;
 }
 
 Status Container::WaitReleased(int timeout_ms) {

@@ -70,9 +70,25 @@ class Container {
 
   pid_t pid() const { return pid_; }  // init, as the host sees it
   bool running();                     // init has not exited
-  // Guest shutdown: SIGTERM to init (busybox init runs its shutdown actions), SIGKILL after
-  // `grace_ms`, then waits until the root device is released. Idempotent.
+  // Guest shutdown: SIGTERM to init (busybox init runs its shutdown actions), then waits until
+  // init exits or the guest is at rest, whichever comes first, SIGKILL after `grace_ms` at the
+  // latest; then waits until the root device is released. Idempotent.
+  //
+  // At rest: no process is left in the instance but init, and every disk file system mounted
+  // in it (the root, volumes, instance store) has a read-only superblock, seen on two polls in
+  // a row. A guest whose shutdown has got there has nothing left to do that could reach a
+  // volume, so init is killed then rather than waited for: busybox init, for one, would sleep
+  // 2 s more before it exits. A guest that never gets there gets the whole grace period.
   Status Stop(int grace_ms = 10000);
+  // How the last Stop ended the guest, for logs and tests.
+  enum class StopEnd {
+    kNone,          // not stopped
+    kExited,        // init had exited by itself (or exited on SIGTERM)
+    kAtRest,        // the guest was at rest (see Stop): init killed without waiting further
+    kGraceExpired,  // SIGKILL after the grace period
+    kKilled,        // SIGKILL with no grace (Stop(0), destruction)
+  };
+  StopEnd stop_end() const { return stop_end_; }
   const std::string& console_path() const { return console_path_; }
   // The instance's cgroups (null once stopped); cgroup()->skipped() lists limits the host could
   // not apply.
@@ -101,6 +117,8 @@ class Container {
   Container(const ContainerSpec& spec, pid_t pid, int console_fd);
   void CopyConsole(int fd);
   Status WaitReleased(int timeout_ms);
+  // After SIGTERM: polls until init exits, the guest is at rest, or `grace_ms` passes.
+  StopEnd AwaitShutdown(int grace_ms);
 
   void Watchdog(int max_ms);
   Status ThawLocked();  // requires freeze_mu_
@@ -114,6 +132,7 @@ class Container {
   bool watchdog_fired_ = false;  // guarded by freeze_mu_
   std::thread watchdog_;
   bool reaped_ = false;
+  StopEnd stop_end_ = StopEnd::kNone;
   std::string console_path_;
   std::thread console_thread_;
 };

@@ -37,16 +37,7 @@ constexpr char kOther[] = "i-0123456789abcdef1";
 
 using runtime_testing::Count;
 
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
+using runtime_testing::ReadAll;
 
 // Loop devices bound to a file under `dir`.
 int LoopsUnder(const std::string& dir) {
@@ -296,6 +287,34 @@ TEST_F(RuntimeTest, LaunchStopStartRebootTerminateWithUserDataOnceAndInstanceSto
   EXPECT_EQ(runtime_->Describe(kId).status().code(), Code::kNotFound);
   // The root volume is the caller's: still there, with what the guest wrote.
   EXPECT_TRUE(volumes_["root"]->Flush().ok());
+}
+
+// Reboot of a guest in which a command started from outside (Exec: its parent is on the host,
+// not init) holds a file open for writing: it gets SIGTERM and exits by itself, the guest's
+// shutdown makes / read-only, and after the reboot the file has everything written before.
+TEST_F(RuntimeTest, RebootIsCleanForAWriterOutsideInitsChildren) {
+  OpenRuntime();
+  ASSERT_TRUE(runtime_->Register(Config(kId, FromSnapshot("root"), "vol-root")).ok());
+  ASSERT_OK(runtime_->Start(kId));
+  ASSERT_TRUE(ConsoleShows(kId, "minimal-linux: up"));
+  auto writer = runtime_->Exec(kId, Argv({"sh", "-c",
+                                          "trap 'echo term-handled >&3; exit 7' TERM\n"
+                                          "exec 3>>/root/held\necho before-reboot >&3\necho ready\n"
+                                          "while :; do sleep 10 & wait $!; done\n"}));
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  char ready[6] = {};
+  ASSERT_EQ(read((*writer)->stdout_fd(), ready, 5), 5);
+  ASSERT_STREQ(ready, "ready");
+  ASSERT_OK(runtime_->Reboot(kId));
+  auto code = (*writer)->Wait(10000);
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 7) << "the writer ended through its SIGTERM handler, not SIGKILL";
+  ASSERT_TRUE(ConsoleShows(kId, "minimal-linux: up", 2));
+  EXPECT_EQ(Count(runtime_->ConsoleOutput(kId).value(), "minimal-linux: / read-only"), 1)
+      << runtime_->ConsoleOutput(kId).value();
+  EXPECT_EQ(Out(kId, "cat /root/held"), "before-reboot\nterm-handled");
+  ASSERT_OK(runtime_->Terminate(kId));
+  ExpectHostClean();
 }
 
 TEST_F(RuntimeTest, AVolumeMovesBetweenRunningInstancesWithItsFiles) {

@@ -18,8 +18,8 @@
 #include "fuse/fuse_testing.h"
 #include "fuse/loop_device.h"
 #include "fuse/volume_fs.h"
-#include "runtime/runtime_testing.h"
 #include "image/image_import.h"
+#include "runtime/runtime_testing.h"
 #include "snapshot/snapshot_testing.h"
 #include "store/content_chunk_store.h"
 
@@ -44,7 +44,6 @@ bool ConsoleShows(const Container& c, const std::string& text, int times = 1) {
   return false;
 }
 
-
 // Mounts `device` at `mnt` on the host, reads the first word of `file` in it, unmounts.
 std::string FirstWordOnDevice(const std::string& device, const std::string& mnt,
                               const std::string& file, unsigned long flags, const char* options) {
@@ -59,6 +58,22 @@ std::string FirstWordOnDevice(const std::string& device, const std::string& mnt,
   in.close();
   EXPECT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
   return word;
+}
+
+// Mounts `device` read-only without replaying its journal (what a clean shutdown left is all
+// there is), and returns `file`'s whole text ("" if missing).
+std::string FileOnDevice(const std::string& device, const std::string& mnt,
+                         const std::string& file) {
+  std::filesystem::create_directories(mnt);
+  if (::mount(device.c_str(), mnt.c_str(), "ext4", MS_RDONLY, "noload") != 0) {
+    ADD_FAILURE() << "mount " << device << ": " << std::strerror(errno);
+    return "";
+  }
+  std::ifstream in(mnt + file);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  EXPECT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
+  return text;
 }
 
 bool HostHasMountsUnder(const std::string& dir) {
@@ -220,6 +235,76 @@ TEST_F(ContainerTest, MemoryLimitKillsAProcessOverIt) {
   EXPECT_TRUE((*c)->running()) << "only the process over the limit died";
   ASSERT_TRUE((*c)->Stop(10000).ok());
   EXPECT_FALSE(std::filesystem::exists(mem_dir)) << "the cgroup goes with the instance";
+}
+
+// A process holding a file open for writing (what a database or a log writer does) gets
+// SIGTERM and writes its last line; the base image's shutdown (rcK) then remounts / read-only,
+// and Stop ends the guest as soon as it is at rest, not when busybox init's sleeps are over or
+// the grace period ends. Everything written before the stop, and on SIGTERM, is on the volume,
+// readable without a journal replay.
+TEST_F(ContainerTest, StopEndsACleanGuestAsSoonAsItIsAtRest) {
+  ContainerSpec spec = Spec();
+  spec.run_user_data = true;
+  spec.user_data = R"UD(#!/bin/sh
+mke2fs -q /dev/sdf && mkdir -p /data && mount /dev/sdf /data
+(
+  trap 'echo term-handled >&3; echo term-handled >&4; exit 0' TERM
+  exec 3>>/root/held 4>>/data/held
+  echo before-stop >&3
+  echo before-stop >&4
+  echo "user-data: writer ready"
+  while :; do sleep 10 & wait $!; done
+) &
+)UD";
+  auto c = Container::Start(spec);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(ConsoleShows(**c, "user-data: writer ready"));
+  EXPECT_EQ((*c)->stop_end(), Container::StopEnd::kNone);
+  // A grace period far longer than any test: only the at-rest rule can end it early.
+  ASSERT_TRUE((*c)->Stop(600000).ok());
+  EXPECT_EQ((*c)->stop_end(), Container::StopEnd::kAtRest);
+  EXPECT_FALSE((*c)->running());
+  const std::string log = ReadConsoleLog((*c)->console_path()).value();
+  EXPECT_EQ(Count(log, "minimal-linux: / read-only"), 1) << log;
+  c->reset();
+  EXPECT_EQ(FileOnDevice(root_loop_->path(), root() + "/check", "/root/held"),
+            "before-stop\nterm-handled\n");
+  EXPECT_EQ(FileOnDevice(data_loop_->path(), root() + "/check", "/held"),
+            "before-stop\nterm-handled\n")
+      << "a volume the guest mounted is unmounted cleanly too";
+}
+
+// An init that ignores SIGTERM (and so never gets the guest to rest) is killed when the grace
+// period ends; the instance's devices are let go as after any stop.
+TEST_F(ContainerTest, AnInitIgnoringSigtermIsKilledAfterTheGracePeriod) {
+  const std::string mnt = root() + "/write-init";
+  std::filesystem::create_directories(mnt);
+  ASSERT_EQ(::mount(root_loop_->path().c_str(), mnt.c_str(), "ext4", 0, nullptr), 0)
+      << std::strerror(errno);
+  {
+    std::ofstream init(mnt + "/sbin/stubborn-init");
+    init << "#!/bin/sh\ntrap 'echo stubborn: ignoring TERM' TERM\necho stubborn: up\n"
+            "while :; do sleep 1 & wait $!; done\n";
+  }
+  std::filesystem::permissions(mnt + "/sbin/stubborn-init", std::filesystem::perms(0755));
+  ASSERT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
+
+  ContainerSpec spec = Spec();
+  spec.init = "/sbin/stubborn-init";
+  auto c = Container::Start(spec);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(ConsoleShows(**c, "stubborn: up"));
+  const pid_t pid = (*c)->pid();
+  ASSERT_TRUE((*c)->Stop(1000).ok());
+  EXPECT_EQ((*c)->stop_end(), Container::StopEnd::kGraceExpired);
+  EXPECT_FALSE((*c)->running());
+  EXPECT_NE(::kill(pid, 0), 0) << "init is gone";
+  ASSERT_TRUE((*c)->Stop(1000).ok()) << "idempotent";
+  EXPECT_EQ((*c)->stop_end(), Container::StopEnd::kGraceExpired);
+  c->reset();
+  EXPECT_FALSE(HostHasMountsUnder(spec.state_dir));
+  EXPECT_EQ(FileOnDevice(root_loop_->path(), root() + "/check", "/etc/hostname"), "minimal-linux\n")
+      << "the root file system is intact";
 }
 
 TEST_F(ContainerTest, BadRootOrDeviceNamesAreClearErrorsAndLeaveNothing) {

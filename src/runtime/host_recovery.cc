@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "runtime/cgroup.h"
@@ -123,15 +124,56 @@ std::string Unescape(const std::string& s) {
   return out;
 }
 
-bool IsMountPoint(const std::string& path) {
+struct MountEntry {
+  std::string devno;   // "major:minor"
+  std::string fstype;  // after mountinfo's " - " separator, e.g. "fuse.kiln-volumes"
+};
+
+// The mount at `path` as /proc/self/mountinfo lists it (the last one: the top of a stack).
+// Read from the table, never from the mount itself: a FUSE mount whose server is gone
+// would block a stat of it.
+std::optional<MountEntry> FindMount(const std::string& path) {
   std::ifstream in("/proc/self/mountinfo");
+  std::optional<MountEntry> found;
   std::string line;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
-    std::string id, parent, devno, root, target;
-    if (fields >> id >> parent >> devno >> root >> target && Unescape(target) == path) return true;
+    std::string id, parent, devno, root, target, field;
+    if (!(fields >> id >> parent >> devno >> root >> target) || Unescape(target) != path) continue;
+    while (fields >> field && field != "-") {
+    }
+    MountEntry entry{devno, ""};
+    fields >> entry.fstype;
+    found = entry;
   }
-  return false;
+  return found;
+}
+
+bool IsMountPoint(const std::string& path) { return FindMount(path).has_value(); }
+
+// A FUSE mount whose server died while a process of its own was stuck in it keeps its
+// connection (the stuck process still holds /dev/fuse), and every request to it waits forever:
+// loop devices over its files cannot be unbound, processes in them cannot exit. Aborting the
+// connection through fusectl fails those requests at once (ENOTCONN). Safe here: the caller
+// holds the data directory's lock, so no live kilnd serves this mount.
+Status AbortFuseConnection(const std::string& mount_point) {
+  const std::optional<MountEntry> entry = FindMount(mount_point);
+  if (!entry || entry->fstype.rfind("fuse", 0) != 0) return Status::Ok();
+  const size_t colon = entry->devno.find(':');
+  if (colon == std::string::npos || entry->devno.substr(0, colon) != "0") return Status::Ok();
+  const std::string connections = "/sys/fs/fuse/connections";
+  if (!IsMountPoint(connections) &&
+      mount("fusectl", connections.c_str(), "fusectl", 0, nullptr) != 0 && errno != EBUSY) {
+    return ErrnoError("mounting fusectl at " + connections, errno);
+  }
+  // A connection's directory is named by its device number; with major 0 that is the minor.
+  const std::string abort_file = connections + "/" + entry->devno.substr(colon + 1) + "/abort";
+  std::ofstream out(abort_file);
+  out << "1\n";
+  out.flush();
+  // Gone already: the server's descriptor closed and the kernel ended the connection itself.
+  if (!out && fs::exists(abort_file)) return IoError("writing " + abort_file);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -182,6 +224,8 @@ Result<RecoveryReport> RecoverHost(const std::string& state_dir) {
   for (const auto& entry : fs::directory_iterator(state_dir + "/instances", ec)) {
     if (entry.is_directory(ec)) instances.emplace_back(entry.path().filename(), entry.path());
   }
+  const std::string mnt = state_dir + "/volumes";
+  Keep(first, AbortFuseConnection(mnt));
   for (const auto& [id, dir] : instances) {
     Keep(first, KillRecorded(dir + "/init.pid", id, report));
     fs::remove(dir + "/init.pid", ec);
@@ -192,7 +236,6 @@ Result<RecoveryReport> RecoverHost(const std::string& state_dir) {
     if (ec) Keep(first, IoError("removing " + dir + "/store: " + ec.message()));
   }
   Keep(first, UnbindLoops(state_dir, report));
-  const std::string mnt = state_dir + "/volumes";
   for (int i = 0; i < 8 && IsMountPoint(mnt); ++i) {
     if (umount2(mnt.c_str(), MNT_DETACH) != 0) {
       Keep(first, ErrnoError("detaching " + mnt, errno));

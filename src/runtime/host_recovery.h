@@ -4,6 +4,10 @@
 // FUSE mount, so every read or write they make fails.
 //
 // In order:
+//  0. Abort the FUSE connection of a VolumeFs mount still at volumes/ (fusectl): its server is
+//     dead, and a request waiting on it would keep the steps below from finishing. The caller
+//     must own the state directory (kilnd holds its data directory's lock), so that no live
+//     server is cut off.
 //  1. For each instances/<id>/init.pid whose process is still that instance's init (same pid
 //     and start time, so a recycled pid is never touched): thaw every disk file system mounted
 //     in it (a writer blocked on a frozen file system cannot even be killed), then SIGKILL the

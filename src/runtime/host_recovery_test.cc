@@ -3,15 +3,23 @@
 // same start time) is killed.
 #include "runtime/host_recovery.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "env/env_testing.h"
+#include "fuse/fuse_testing.h"
 
 namespace kiln {
 namespace {
@@ -89,6 +97,67 @@ TEST_F(RecoverHostTest, KillsARecordedInitThatStillRuns) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/init.pid"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/store")) << "instance-store disks are lost";
   EXPECT_TRUE(std::filesystem::exists(dir)) << "the console log and first-boot record stay";
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Waits (bounded) until `pid` exits; its status, or -1 on timeout.
+int WaitExit(pid_t pid, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return status;
+    usleep(10 * 1000);
+  }
+  return -1;
+}
+
+// A kilnd killed while one of its own threads was stuck in its FUSE mount leaves a connection
+// nobody serves but that the stuck process keeps open: every request to it waits forever, and
+// a lazy unmount alone does not release them. Recovery must abort it.
+TEST_F(RecoverHostTest, AbortsADeadFuseConnectionSoItsWaitersGetAnError) {
+  KILN_REQUIRE_HOST_FEATURES();
+  const std::string mnt = dir_.path() + "/volumes";
+  std::filesystem::create_directories(mnt);
+  // The "dead server": a /dev/fuse descriptor this test holds and never reads.
+  const int fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fuse_fd, 0) << strerror(errno);
+  const std::string opts = "fd=" + std::to_string(fuse_fd) + ",rootmode=40000,user_id=0,group_id=0";
+  ASSERT_EQ(mount("kiln-test", mnt.c_str(), "fuse.kiln-test", MS_NOSUID | MS_NODEV, opts.c_str()),
+            0)
+      << strerror(errno);
+  const pid_t waiter = fork();
+  ASSERT_GE(waiter, 0);
+  if (waiter == 0) {
+    struct stat st;
+    const int r = stat((mnt + "/volume").c_str(), &st);
+    _exit(r == 0 ? 0 : errno == ENOTCONN ? 42 : 1);
+  }
+  // Until the waiter is blocked in the FUSE request.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Slurp("/proc/" + std::to_string(waiter) + "/wchan").rfind("fuse", 0) != 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    usleep(10 * 1000);
+  }
+  auto report = RecoverHost(dir_.path());
+  const int status = WaitExit(waiter, std::chrono::seconds(10));
+  if (status == -1) {  // leave nothing stuck behind, then fail
+    kill(waiter, SIGKILL);
+    umount2(mnt.c_str(), MNT_DETACH);
+    close(fuse_fd);
+    waitpid(waiter, nullptr, 0);
+    FAIL() << "a request to the dead FUSE mount still waits after recovery";
+  }
+  close(fuse_fd);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->detached_fuse_mount);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 42) << "status " << status;
+  EXPECT_EQ(Slurp("/proc/self/mountinfo").find(" " + mnt + " "), std::string::npos);
 }
 
 TEST_F(RecoverHostTest, NeverKillsARecycledOrBogusPid) {

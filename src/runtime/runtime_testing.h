@@ -1,6 +1,9 @@
 // Test-only helpers shared by the runtime's tests.
 #pragma once
 
+#include <errno.h>
+#include <unistd.h>
+
 #include <string>
 
 namespace kiln::runtime_testing {
@@ -13,6 +16,18 @@ inline int Count(const std::string& haystack, const std::string& needle) {
     ++n;
   }
   return n;
+}
+
+// Everything readable from `fd` until end of file (or an error): an Exec'd command's output.
+inline std::string ReadAll(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
 }
 
 }  // namespace kiln::runtime_testing
