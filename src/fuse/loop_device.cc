@@ -94,6 +94,12 @@ LoopDevice::~LoopDevice() { Detach().IgnoreError(); }
 unsigned LoopDevice::device_major() const { return ::major(rdev_); }
 unsigned LoopDevice::device_minor() const { return ::minor(rdev_); }
 
+Status LoopDevice::RefreshCapacity() {
+  if (fd_ < 0) return FailedPreconditionError(path_ + " is detached");
+  if (::ioctl(fd_, LOOP_SET_CAPACITY, 0) != 0) return IoError(Errno("LOOP_SET_CAPACITY " + path_));
+  return Status::Ok();
+}
+
 Status LoopDevice::Detach() {
   if (fd_ < 0) return Status::Ok();
   // With autoclear the kernel unbinds when the last opener closes; LOOP_CLR_FD asks for it now

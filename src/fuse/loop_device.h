@@ -44,6 +44,12 @@ class LoopDevice {
   unsigned device_minor() const;
   bool direct_io() const { return direct_io_; }
 
+  // Makes the device take its backing file's current size (LOOP_SET_CAPACITY), at once and
+  // while it is mounted or open elsewhere: after the file grew, the block device is as large
+  // (rounded down to its logical block size). The kernel reads the size the file's inode has
+  // now; for a FUSE file that is VolumeFs::Resized's job. FailedPrecondition after Detach.
+  Status RefreshCapacity();
+
   // Unbinds the device now if nothing else uses it; while it is mounted, the kernel unbinds it
   // when the mount goes (autoclear). Closes our descriptor. Idempotent.
   Status Detach();

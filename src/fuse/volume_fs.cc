@@ -60,6 +60,7 @@ class VolumeFs::Impl {
   const std::string& mountpoint() const { return mountpoint_; }
   Status Add(const std::string& name, Volume* volume);
   Status Remove(const std::string& name);
+  Status Resized(const std::string& name);
 
   // Request handlers (static trampolines below call these).
   void Init(fuse_conn_info* conn);
@@ -198,6 +199,39 @@ Status VolumeFs::Impl::Remove(const std::string& name) {
   }
   std::unique_lock use(entry->use_mu);  // waits for requests under way
   entry->volume = nullptr;
+  return Status::Ok();
+}
+
+Status VolumeFs::Impl::Resized(const std::string& name) {
+  std::shared_ptr<VolumeEntry> entry;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_name_.find(name);
+    if (it == by_name_.end()) return NotFoundError("no volume file " + name);
+    entry = it->second;
+  }
+  uint64_t size = 0;
+  {
+    std::shared_lock use(entry->use_mu);
+    if (entry->volume == nullptr) return NotFoundError("no volume file " + name);
+    size = entry->volume->size();
+  }
+  // Attributes are never cached (timeout 0), but the kernel's i_size of the inode is what a
+  // loop device reads, and only a GETATTR refreshes it. Invalidate (in case the kernel holds
+  // the attributes anyway; ENOENT: it has never looked the file up), then stat to fetch them.
+  const int rc = fuse_lowlevel_notify_inval_inode(session_, entry->ino, 0, 0);
+  if (rc != 0 && rc != -ENOENT) {
+    return IoError("invalidating volume file " + name + ": " + std::strerror(-rc));
+  }
+  struct stat st {};
+  const std::string path = mountpoint_ + "/" + name;
+  if (::stat(path.c_str(), &st) != 0) {
+    return IoError("stat " + path + ": " + std::strerror(errno));
+  }
+  if (static_cast<uint64_t>(st.st_size) != size) {
+    return IoError("the kernel still sees " + path + " at " + std::to_string(st.st_size) +
+                   " bytes, not " + std::to_string(size));
+  }
   return Status::Ok();
 }
 
@@ -410,5 +444,6 @@ std::string VolumeFs::PathOf(const std::string& name) const {
 }
 Status VolumeFs::Add(const std::string& name, Volume* volume) { return impl_->Add(name, volume); }
 Status VolumeFs::Remove(const std::string& name) { return impl_->Remove(name); }
+Status VolumeFs::Resized(const std::string& name) { return impl_->Resized(name); }
 
 }  // namespace kiln

@@ -12,10 +12,11 @@
 // a pool of threads, so the loop device's queue depth reaches the volume.
 //
 // Names: [A-Za-z0-9._-], 1..128 characters. A file cannot be created, removed, renamed or
-// resized through the mount; only Add and Remove change the listing.
+// resized through the mount; only Add and Remove change the listing, and only a volume's Grow
+// (then Resized) its size.
 //
-// Thread-safety: Add, Remove and the accessors may be called from any thread while the mount
-// serves requests.
+// Thread-safety: Add, Remove, Resized and the accessors may be called from any thread while the
+// mount serves requests.
 #pragma once
 
 #include <memory>
@@ -51,6 +52,11 @@ class VolumeFs {
   // Hides the file: FailedPrecondition while it is open (a loop device holds it), NotFound if
   // absent. After it returns no request touches the volume.
   Status Remove(const std::string& name);
+  // Tells the kernel that file `name` changed size (its volume grew, Volume::Grow): when it
+  // returns, the kernel's size of the file is the volume's, so a stat() shows it and a loop
+  // device over the file can take it (LoopDevice::RefreshCapacity). NotFound if absent; an
+  // IoError if the kernel would not take the new size.
+  Status Resized(const std::string& name);
 
   class Impl;
 

@@ -14,10 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "env/env_testing.h"
 #include "env/posix_file_system.h"
@@ -214,6 +216,76 @@ TEST_F(VolumeFsTest, DescriptorsAreCloseOnExec) {
     if (target != "/dev/fuse" && target.find("/dev/loop") != 0) continue;
     EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC) << target << " (fd " << fd << ")";
   }
+}
+
+// Elastic Volumes: a volume grows under a mounted file system that is being written; the
+// FUSE file and then the loop device take the new size at once, nothing written is lost, and
+// the new space holds data.
+TEST_F(VolumeFsTest, AGrownVolumeGrowsItsFileAndLoopDeviceWhileMountedAndWritten) {
+  constexpr uint64_t kOld = 32ULL << 20, kNew = 64ULL << 20;
+  Volume& v = NewVolume("g", kOld);
+  const std::string path = vfs_->PathOf("g");
+  auto loop = LoopDevice::Attach(path);
+  ASSERT_TRUE(loop.ok()) << loop.status().ToString();
+  ASSERT_EQ(Run("mke2fs -q -F -t ext4 " + (*loop)->path()), 0);
+  const std::string mnt = dir_.path() + "/grow";
+  std::filesystem::create_directory(mnt);
+  ASSERT_EQ(::mount((*loop)->path().c_str(), mnt.c_str(), "ext4", 0, ""), 0)
+      << std::strerror(errno);
+  const int dev = ::open((*loop)->path().c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(dev, 0) << std::strerror(errno);
+  auto device_size = [dev] {
+    uint64_t bytes = 0;
+    return ::ioctl(dev, BLKGETSIZE64, &bytes) == 0 ? bytes : 0;
+  };
+  ASSERT_EQ(device_size(), kOld);
+
+  // A writer appends and fsyncs through the file system for the whole time.
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    const int fd = ::open((mnt + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const Bytes chunk = Random(64 << 10, 7);
+    while (!stop.load() &&
+           ::write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size()) &&
+           ::fsync(fd) == 0) {
+      ++written;
+    }
+    ::close(fd);
+  });
+  while (written.load() < 3) std::this_thread::yield();
+  ASSERT_TRUE(v.Grow(kNew).ok());
+  ASSERT_TRUE(vfs_->Resized("g").ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(static_cast<uint64_t>(st.st_size), kNew);
+  ASSERT_TRUE((*loop)->RefreshCapacity().ok());
+  EXPECT_EQ(device_size(), kNew) << "the block device follows at once";
+  const int before = written.load();
+  while (written.load() < before + 3) std::this_thread::yield();
+  stop = true;
+  writer.join();
+
+  // The new space past the old end (where the file system is not) takes data.
+  const Bytes tail = Random(1 << 20, 8);
+  ASSERT_EQ(::pwrite(dev, tail.data(), tail.size(), kNew - tail.size()),
+            static_cast<ssize_t>(tail.size()))
+      << std::strerror(errno);
+  ASSERT_EQ(::fsync(dev), 0);
+  ::close(dev);
+  Bytes back(tail.size());
+  ASSERT_TRUE(v.Read(kNew - tail.size(), back).ok());
+  EXPECT_EQ(back, tail);
+  // What the writer wrote is all there, across the grow.
+  std::ifstream in(mnt + "/log", std::ios::binary | std::ios::ate);
+  EXPECT_EQ(static_cast<int64_t>(in.tellg()), int64_t{written.load()} * (64 << 10));
+  in.close();
+  ASSERT_EQ(::umount(mnt.c_str()), 0) << std::strerror(errno);
+  EXPECT_EQ(Run("e2fsck -f -n " + (*loop)->path()), 0) << "the file system is consistent";
+  ASSERT_TRUE((*loop)->Detach().ok());
+  EXPECT_EQ((*loop)->RefreshCapacity().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(vfs_->Resized("absent").code(), Code::kNotFound);
 }
 
 TEST(LoopDeviceTest, MissingFileIsNotFound) {

@@ -568,6 +568,22 @@ Status ContainerRuntime::Detach(const std::string& id, const std::string& device
   return s;
 }
 
+Status ContainerRuntime::VolumeGrown(const std::string& id, const std::string& volume_id) {
+  ASSIGN_OR_RETURN(auto inst, Find(id));
+  std::lock_guard lock(inst->mu);
+  auto it = std::find_if(inst->disks.begin(), inst->disks.end(),
+                         [&](const Disk& d) { return d.volume_id == volume_id; });
+  if (it == inst->disks.end() || it->instance_store()) {
+    return NotFoundError("volume " + volume_id + " is not attached to instance " + id);
+  }
+  // Not plumbed (stopped): the next Plumb opens the file at its new size. Plumbed: the kernel's
+  // size of the FUSE file first, then the loop device reads it; the device nodes inside the
+  // instance are that loop device, so the guest sees the new size with the next open or ioctl.
+  if (!it->loop) return Status::Ok();
+  RETURN_IF_ERROR(vfs_->Resized(volume_id).Annotate("growing " + volume_id + " on " + id));
+  return it->loop->RefreshCapacity().Annotate("growing " + volume_id + " on " + id);
+}
+
 Status ContainerRuntime::Freeze(const std::string& id, int max_ms) {
   ASSIGN_OR_RETURN(auto inst, Find(id));
   std::lock_guard lock(inst->mu);

@@ -57,6 +57,7 @@ class ContainerRuntime final : public Runtime {
   Status Terminate(const std::string& id) override;
   Status Attach(const std::string& id, const EbsAttachment& attachment) override;
   Status Detach(const std::string& id, const std::string& device, bool force) override;
+  Status VolumeGrown(const std::string& id, const std::string& volume_id) override;
   Status Freeze(const std::string& id, int max_ms) override;
   Status Thaw(const std::string& id) override;
   Result<std::unique_ptr<ExecProcess>> Exec(const std::string& id,

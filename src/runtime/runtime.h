@@ -100,6 +100,14 @@ class Runtime {
   // what it had not written). The root volume of a running instance cannot be detached.
   virtual Status Detach(const std::string& id, const std::string& device, bool force) = 0;
 
+  // Elastic Volumes: the caller has grown attached volume `volume_id` (Volume::Grow); the
+  // device the instance sees takes the new size. Running: at once, with no detach and no
+  // reboot (the guest may then grow its file system online, e.g. resize2fs). Stopped: nothing
+  // to do, the next start shows the new size (and grows the root file system, as Start does).
+  // NotFound for an unknown instance or a volume not attached to it. On an error the volume
+  // keeps its new size; the device may still show the old one until the next start.
+  virtual Status VolumeGrown(const std::string& id, const std::string& volume_id) = 0;
+
   // Freezes every file system the instance has mounted from its disks, for a NoReboot image;
   // thawed by Thaw, by a watchdog after `max_ms`, and on every stop. See Container::Freeze.
   virtual Status Freeze(const std::string& id, int max_ms) = 0;

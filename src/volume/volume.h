@@ -16,8 +16,11 @@
 // dirty map on disk is not trusted and every present block counts as dirty instead, so the
 // next snapshot re-reads them all (and compares with the base) rather than miss a change.
 //
-// Thread-safety: Read, Write, WriteZeroes, Flush, Hydrate and capture calls may run
-// concurrently from many threads at any offsets. Grow and Close must not race other calls.
+// Thread-safety: Read, Write, WriteZeroes, Flush, Hydrate, Grow and capture calls may run
+// concurrently from many threads at any offsets: Grow waits for the calls inside to finish and
+// holds new ones off while it runs (the volume's epoch lock), so an attached volume grows under
+// live I/O. A call checks its range against the size when it starts. Close must not race
+// other calls.
 #pragma once
 
 #include <atomic>

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -188,6 +189,58 @@ TEST_F(VolumeTest, GrowKeepsDataAndZeroesTheNewTail) {
   v = MustOpen("/vol");
   EXPECT_EQ(v->size(), 3 * kBlockSize + 5);
   EXPECT_EQ(ReadAll(*v), data);
+}
+
+// Elastic Volumes: an attached volume grows under live I/O. Writers and readers run across a
+// series of Grow calls; a writer also writes into each new tail as soon as it sees it.
+TEST_F(VolumeTest, GrowUnderConcurrentWritersKeepsEveryWrite) {
+  const uint64_t seed = TestSeed();
+  SCOPED_TRACE("KILN_SEED=" + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  const uint64_t size = 4 * kBlockSize + 512;
+  constexpr int kGrows = 8;
+  const uint64_t final_size = size + kGrows * kBlockSize;
+  Bytes image = volume_testing::MakeImage(rng, size);
+  BlockMap base = volume_testing::MakeBase(fs_, store_, "/base.map", image);
+  auto v = Volume::Create(fs_, store_, "/vol", size, Volume::Base{&base, "/base.map"});
+  ASSERT_TRUE(v.ok());
+  image.resize(final_size, 0);
+  constexpr int kThreads = 3;
+  constexpr uint64_t kSlice = 4096;
+  std::atomic<bool> grown{false};
+  std::atomic<int> writes{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 r(seed + t);
+      Bytes scratch(kSlice);
+      // Each thread owns the slices s with s % kThreads == t; the sizes seen only grow.
+      for (uint64_t s = t; s < final_size / kSlice || !grown.load(); s += kThreads) {
+        if (s >= final_size / kSlice) s = t;
+        if ((s + 1) * kSlice > (*v)->size()) continue;
+        Bytes data = RandomBytes(r, kSlice);
+        EXPECT_TRUE((*v)->Write(s * kSlice, data).ok());
+        std::copy(data.begin(), data.end(), image.begin() + s * kSlice);
+        EXPECT_TRUE((*v)->Read(s * kSlice, scratch).ok());
+        EXPECT_EQ(scratch, data);
+        ++writes;
+      }
+    });
+  }
+  for (int g = 1; g <= kGrows; ++g) {
+    // Every grow lands among writes: some before it, some after.
+    const int before = writes.load();
+    while (writes.load() < before + 2 * kThreads) std::this_thread::yield();
+    EXPECT_TRUE((*v)->Grow(size + g * kBlockSize).ok());
+  }
+  grown = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*v)->size(), final_size);
+  EXPECT_EQ(ReadAll(**v), image);
+  ASSERT_TRUE((*v)->Close().ok());
+  v = Volume::Open(fs_, store_, "/vol");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(ReadAll(**v), image);
 }
 
 // Past 8 TiB the data continues in a second segment file.
