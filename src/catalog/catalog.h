@@ -1,7 +1,8 @@
 // Catalog: the control plane's durable record of accounts, credentials, images, snapshots,
-// volumes, attachments, instances, tags, key pairs, permissions and jobs, in one SQLite
-// database (schema and its migrations: src/catalog/README.md). This module is the only one
-// that includes sqlite3.h; no SQLite type appears in its public headers.
+// volumes, attachments, instances, tags, key pairs, VPCs, subnets, security groups,
+// permissions and jobs, in one SQLite database (schema and its migrations:
+// src/catalog/README.md). This module is the only one that includes sqlite3.h; no SQLite type
+// appears in its public headers.
 //
 // Durability: WAL journal with synchronous=FULL, so a call (or Transaction::Commit) that
 // returns OK has reached stable storage, and a crash (kill -9, power loss) leaves every
@@ -51,10 +52,12 @@
 #include "catalog/job_queue.h"
 #include "catalog/key_pair_table.h"
 #include "catalog/records.h"
+#include "catalog/security_group_table.h"
 #include "catalog/snapshot_table.h"
 #include "catalog/table_context.h"
 #include "catalog/tag_table.h"
 #include "catalog/volume_table.h"
+#include "catalog/vpc_table.h"
 #include "env/clock.h"
 
 namespace kiln {
@@ -69,6 +72,8 @@ class CatalogTables {
   InstanceTable instances() const { return InstanceTable(ctx_); }
   TagTable tags() const { return TagTable(ctx_); }
   KeyPairTable key_pairs() const { return KeyPairTable(ctx_); }
+  VpcTable vpcs() const { return VpcTable(ctx_); }  // VPCs and subnets
+  SecurityGroupTable security_groups() const { return SecurityGroupTable(ctx_); }
   JobQueue jobs() const { return JobQueue(ctx_); }
 
  protected:

@@ -29,11 +29,41 @@ using catalog_testing::MakeSnapshot;
 constexpr int kMappings = 3;
 constexpr int kTags = 2;
 constexpr int kRounds = 6;
+constexpr int kRules = 2;
+
+// The link's security group (named as its image, with kRules rules) in the owner's default VPC,
+// made by the first link.
+Status WriteGroup(Transaction& tx, const std::string& name) {
+  Result<Vpc> vpc = tx.vpcs().FindDefaultVpc(kOwner);
+  if (vpc.status().code() == Code::kNotFound) {
+    vpc = Vpc{.vpc_id = catalog_testing::Id("vpc"),
+              .owner_id = kOwner,
+              .cidr_block = "172.31.0.0/16",
+              .is_default = true,
+              .state = "available"};
+    RETURN_IF_ERROR(tx.vpcs().InsertVpc(*vpc));
+  }
+  RETURN_IF_ERROR(vpc.status());
+  SecurityGroup group{.group_id = catalog_testing::Id("sg"),
+                      .owner_id = kOwner,
+                      .vpc_id = vpc->vpc_id,
+                      .group_name = name};
+  for (int r = 0; r < kRules; ++r) {
+    group.rules.push_back({.rule_id = catalog_testing::Id("sgr"),
+                           .ip_protocol = "tcp",
+                           .from_port = r,
+                           .to_port = r,
+                           .cidr_ipv4 = "0.0.0.0/0"});
+  }
+  return tx.security_groups().Insert(group);
+}
 
 // One transaction of the chain: a new pending image with kMappings new pending snapshots, its
-// tags and its queued job; and the previous image, its snapshots and its job completed.
+// tags, its queued job and a security group; and the previous image, its snapshots and its job
+// completed.
 Status WriteLink(Catalog& catalog, const std::string& name, std::string& prev_image) {
   ASSIGN_OR_RETURN(Transaction tx, catalog.Begin());
+  RETURN_IF_ERROR(WriteGroup(tx, name));
   Image image = MakeImage(name);
   for (int m = 0; m < kMappings; ++m) {
     Snapshot snap = MakeSnapshot();
@@ -151,6 +181,13 @@ void CheckChain(Catalog& catalog, size_t* image_count) {
   }
   EXPECT_EQ(pending, images->empty() ? 0 : 1);
   EXPECT_EQ(catalog.snapshots().List({})->size(), images->size() * kMappings);
+  Result<std::vector<SecurityGroup>> groups = catalog.security_groups().List({});
+  ASSERT_OK(groups);
+  ASSERT_EQ(groups->size(), images->size());
+  for (const SecurityGroup& g : *groups) {
+    EXPECT_EQ(g.rules.size(), size_t{kRules}) << g.group_id;
+    EXPECT_OK(catalog.images().FindByName(kOwner, g.group_name));
+  }
   *image_count = images->size();
 }
 

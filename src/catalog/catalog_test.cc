@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "catalog/catalog_testing.h"
+#include "catalog/migrations.h"
 
 namespace kiln {
 namespace {
@@ -25,7 +26,8 @@ void WriteFile(const std::string& path, const std::string& bytes) {
 }
 
 TEST_F(CatalogTest, OpensInWalModeAtTheLatestSchema) {
-  EXPECT_EQ(catalog().schema_version(), 1);
+  EXPECT_EQ(catalog().schema_version(),
+            static_cast<int>(catalog_internal::CatalogMigrations().size()));
   EXPECT_TRUE(std::filesystem::exists(path_));
   EXPECT_TRUE(std::filesystem::exists(path_ + "-wal"));  // journal_mode=WAL took
   EXPECT_OK(catalog().CheckIntegrity());
@@ -36,7 +38,8 @@ TEST_F(CatalogTest, ReopenKeepsDataAndSchema) {
   ASSERT_OK(catalog().images().Insert(image));
   Reopen();
   Reopen();
-  EXPECT_EQ(catalog().schema_version(), 1);
+  EXPECT_EQ(catalog().schema_version(),
+            static_cast<int>(catalog_internal::CatalogMigrations().size()));
   Result<Image> got = catalog().images().Get(image.image_id);
   ASSERT_OK(got);
   EXPECT_EQ(*got, image);

@@ -212,6 +212,17 @@ Status ImageTable::UpdateState(const std::string& image_id, ImageState from, Ima
   });
 }
 
+Status ImageTable::SetDescription(const std::string& image_id, const std::string& description) {
+  Db& db = *ctx_.db;
+  return db.Write(ctx_, [&]() -> Status {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     ci::Change(db, "UPDATE images SET description = ? WHERE image_id = ?",
+                                description, image_id));
+    if (changed == 0) return ci::NotFoundFor("image", image_id);
+    return Status::Ok();
+  });
+}
+
 Status ImageTable::Delete(const std::string& image_id) {
   Db& db = *ctx_.db;
   return db.Write(ctx_, [&]() -> Status {

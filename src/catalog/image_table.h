@@ -42,6 +42,9 @@ class ImageTable {
   Status UpdateState(const std::string& image_id, ImageState from, ImageState to,
                      const StateReason& reason = {});
 
+  // Sets the Description (ModifyImageAttribute). NotFound if there is no such image.
+  Status SetDescription(const std::string& image_id, const std::string& description);
+
   // Removes the image, its mappings, launch permissions and tags. NotFound if absent.
   Status Delete(const std::string& image_id);
 

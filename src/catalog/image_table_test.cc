@@ -217,5 +217,13 @@ TEST_F(ImageTableTest, ListUsingSnapshotSkipsDeregisteredImages) {
   EXPECT_EQ(images().ListUsingSnapshot(snap).value(), std::vector<std::string>{b.image_id});
 }
 
+TEST_F(ImageTableTest, SetDescription) {
+  Image image = MakeImage("described");
+  ASSERT_OK(images().Insert(image));
+  ASSERT_OK(images().SetDescription(image.image_id, "built by Packer"));
+  EXPECT_EQ(images().Get(image.image_id)->description, "built by Packer");
+  EXPECT_CODE(images().SetDescription("ami-00000000000000000", "x"), kNotFound);
+}
+
 }  // namespace
 }  // namespace kiln

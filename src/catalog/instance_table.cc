@@ -18,7 +18,8 @@ constexpr char kInstanceColumns[] =
     "instance_id, owner_id, reservation_id, image_id, instance_type, state, state_reason_code, "
     "state_reason_message, state_transition_reason, launch_time, user_data, key_name, "
     "availability_zone, root_device_name, root_device_type, ami_launch_index, "
-    "(SELECT client_token FROM reservations r WHERE r.reservation_id = instances.reservation_id)";
+    "(SELECT client_token FROM reservations r WHERE r.reservation_id = instances.reservation_id), "
+    "vpc_id, subnet_id, shutdown_behavior";
 constexpr ci::ListSpec kInstanceList = {"instances", "instance_id", kInstanceColumns, true, ""};
 
 Result<Instance> ReadInstance(const Stmt& s) {
@@ -43,6 +44,9 @@ Result<Instance> ReadInstance(const Stmt& s) {
   i.root_device_type = s.Text(14);
   i.ami_launch_index = static_cast<int>(s.Int(15));
   i.client_token = s.Text(16);
+  i.vpc_id = s.Text(17);
+  i.subnet_id = s.Text(18);
+  i.shutdown_behavior = s.Text(19);
   return i;
 }
 
@@ -57,9 +61,25 @@ Status LoadDisks(Db& db, Instance& instance) {
   return Status::Ok();
 }
 
+Status LoadGroups(Db& db, Instance& instance) {
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("SELECT m.group_id, g.group_name "
+                                         "FROM instance_security_groups m JOIN security_groups g "
+                                         "ON g.group_id = m.group_id WHERE m.instance_id = ? "
+                                         "ORDER BY m.position"));
+  stmt.Bind(instance.instance_id);
+  ASSIGN_OR_RETURN(instance.security_groups,
+                   ci::ReadAll<GroupIdentifier>(stmt, [](const Stmt& s) {
+                     return GroupIdentifier{s.Text(0), s.Text(1)};
+                   }));
+  return Status::Ok();
+}
+
 Result<std::vector<Instance>> ReadInstances(Db& db, Stmt& stmt) {
   ASSIGN_OR_RETURN(std::vector<Instance> out, ci::ReadAllChecked<Instance>(stmt, ReadInstance));
-  for (Instance& instance : out) RETURN_IF_ERROR(LoadDisks(db, instance));
+  for (Instance& instance : out) {
+    RETURN_IF_ERROR(LoadDisks(db, instance));
+    RETURN_IF_ERROR(LoadGroups(db, instance));
+  }
   return out;
 }
 
@@ -73,6 +93,18 @@ Status CheckInstance(const Instance& i) {
     if (!devices.insert(d.device).second) {
       return InvalidArgumentError("two instance-store disks at " + d.device);
     }
+  }
+  std::set<std::string> groups;
+  for (const GroupIdentifier& g : i.security_groups) {
+    RETURN_IF_ERROR(ci::CheckId("sg", g.group_id, "instance's security group id"));
+    if (!groups.insert(g.group_id).second) {
+      return InvalidArgumentError("security group " + g.group_id + " listed twice");
+    }
+  }
+  if (!i.shutdown_behavior.empty() && i.shutdown_behavior != "stop" &&
+      i.shutdown_behavior != "terminate") {
+    return InvalidArgumentError("shutdown behavior '" + i.shutdown_behavior +
+                                "' is not stop or terminate");
   }
   return Status::Ok();
 }
@@ -103,6 +135,23 @@ Status EnsureReservation(Db& db, const Instance& i) {
   return s;
 }
 
+// The instance's security groups; FailedPrecondition for a group that does not exist.
+Status InsertGroups(Db& db, const Instance& i) {
+  for (size_t n = 0; n < i.security_groups.size(); ++n) {
+    Status s = ci::Change(db,
+                          "INSERT INTO instance_security_groups (instance_id, group_id, position) "
+                          "VALUES (?, ?, ?)",
+                          i.instance_id, i.security_groups[n].group_id, static_cast<int>(n))
+                   .status();
+    if (s.code() == Code::kFailedPrecondition) {
+      return FailedPreconditionError("security group " + i.security_groups[n].group_id +
+                                     " of instance " + i.instance_id + " does not exist");
+    }
+    RETURN_IF_ERROR(s);
+  }
+  return Status::Ok();
+}
+
 Status InsertInstance(Db& db, const Instance& i) {
   RETURN_IF_ERROR(EnsureReservation(db, i));
   Status s =
@@ -111,11 +160,13 @@ Status InsertInstance(Db& db, const Instance& i) {
                  "instance_type, state, state_reason_code, state_reason_message, "
                  "state_transition_reason, launch_time, user_data, key_name, "
                  "availability_zone, root_device_name, root_device_type, "
-                 "ami_launch_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 "ami_launch_index, vpc_id, subnet_id, shutdown_behavior) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  i.instance_id, i.owner_id, i.reservation_id, i.image_id, i.instance_type,
                  ToString(i.state), i.state_reason.code, i.state_reason.message,
                  i.state_transition_reason, i.launch_time, i.user_data, i.key_name,
-                 i.availability_zone, i.root_device_name, i.root_device_type, i.ami_launch_index)
+                 i.availability_zone, i.root_device_name, i.root_device_type, i.ami_launch_index,
+                 i.vpc_id, i.subnet_id, i.shutdown_behavior)
           .status();
   if (s.code() == Code::kAlreadyExists) {
     return AlreadyExistsError("instance " + i.instance_id + " already exists");
@@ -130,7 +181,7 @@ Status InsertInstance(Db& db, const Instance& i) {
                                d.virtual_name)
                         .status());
   }
-  return Status::Ok();
+  return InsertGroups(db, i);
 }
 
 Status DeleteInstance(Db& db, const std::string& instance_id) {

@@ -1,4 +1,4 @@
-// InstanceTable: instances, their reservations and instance-store disks. Obtain it from
+// InstanceTable: instances, their reservations, instance-store disks and security groups. Obtain it from
 // Catalog or Transaction (catalog.h states the errors and thread-safety all tables share).
 //
 // A reservation is the set of instances one RunInstances made; its ClientToken is unique per
@@ -22,7 +22,8 @@ class InstanceTable {
   // reservation's first instance. InvalidArgument for malformed ids or owner, or two disks at
   // one device. AlreadyExists if the instance id is taken, or if the owner's non-empty client
   // token already names another reservation, or if the reservation exists with another owner
-  // or client token. FailedPrecondition if the owner does not exist.
+  // or client token. FailedPrecondition if the owner does not exist, or one of its
+  // security_groups (by group_id; names are ignored) does not. Reads fill each group's name.
   Status Insert(const Instance& instance);
   // NotFound if there is no such instance.
   Result<Instance> Get(const std::string& instance_id);

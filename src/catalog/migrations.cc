@@ -202,8 +202,85 @@ CREATE INDEX jobs_state ON jobs(state, seq);
 CREATE INDEX jobs_resource ON jobs(resource_id, seq);
 )sql";
 
+// Version 2: networking. VPCs, subnets and security groups with their rules, and which groups
+// an instance is in; an instance's VPC, subnet and shutdown behaviour. Instances made before
+// it have none (empty text).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE vpcs (
+  vpc_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  cidr_block TEXT NOT NULL CHECK (cidr_block <> ''),
+  cidr_association_id TEXT NOT NULL,
+  dhcp_options_id TEXT NOT NULL,
+  is_default INTEGER NOT NULL CHECK (is_default IN (0, 1)),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'available'))
+) WITHOUT ROWID;
+CREATE INDEX vpcs_owner ON vpcs(owner_id, vpc_id);
+CREATE UNIQUE INDEX vpcs_default ON vpcs(owner_id) WHERE is_default = 1;
+
+CREATE TABLE subnets (
+  subnet_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  vpc_id TEXT NOT NULL REFERENCES vpcs(vpc_id),
+  cidr_block TEXT NOT NULL CHECK (cidr_block <> ''),
+  availability_zone TEXT NOT NULL CHECK (availability_zone <> ''),
+  availability_zone_id TEXT NOT NULL,
+  default_for_az INTEGER NOT NULL CHECK (default_for_az IN (0, 1)),
+  map_public_ip_on_launch INTEGER NOT NULL CHECK (map_public_ip_on_launch IN (0, 1)),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'available'))
+) WITHOUT ROWID;
+CREATE INDEX subnets_owner ON subnets(owner_id, subnet_id);
+CREATE INDEX subnets_vpc ON subnets(vpc_id);
+CREATE UNIQUE INDEX subnets_default_for_az ON subnets(vpc_id, availability_zone)
+  WHERE default_for_az = 1;
+
+CREATE TABLE security_groups (
+  group_id TEXT PRIMARY KEY NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES accounts(account_id),
+  vpc_id TEXT NOT NULL REFERENCES vpcs(vpc_id),
+  group_name TEXT NOT NULL CHECK (group_name <> ''),
+  description TEXT NOT NULL,
+  UNIQUE (vpc_id, group_name)
+) WITHOUT ROWID;
+CREATE INDEX security_groups_owner ON security_groups(owner_id, group_id);
+
+CREATE TABLE security_group_rules (
+  rule_id TEXT PRIMARY KEY NOT NULL,
+  group_id TEXT NOT NULL REFERENCES security_groups(group_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  is_egress INTEGER NOT NULL CHECK (is_egress IN (0, 1)),
+  ip_protocol TEXT NOT NULL CHECK (ip_protocol <> ''),
+  from_port INTEGER NOT NULL,
+  to_port INTEGER NOT NULL,
+  cidr_ipv4 TEXT NOT NULL,
+  referenced_group_id TEXT NOT NULL,
+  referenced_user_id TEXT NOT NULL,
+  description TEXT NOT NULL,
+  CHECK ((cidr_ipv4 = '') <> (referenced_group_id = ''))
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX security_group_rules_permission ON security_group_rules
+  (group_id, is_egress, ip_protocol, from_port, to_port, cidr_ipv4, referenced_group_id);
+CREATE INDEX security_group_rules_group ON security_group_rules(group_id, position);
+CREATE INDEX security_group_rules_referenced ON security_group_rules(referenced_group_id)
+  WHERE referenced_group_id <> '';
+
+CREATE TABLE instance_security_groups (
+  instance_id TEXT NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+  group_id TEXT NOT NULL REFERENCES security_groups(group_id),
+  position INTEGER NOT NULL,
+  PRIMARY KEY (instance_id, group_id)
+) WITHOUT ROWID;
+CREATE INDEX instance_security_groups_group ON instance_security_groups(group_id);
+
+ALTER TABLE instances ADD COLUMN vpc_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN subnet_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE instances ADD COLUMN shutdown_behavior TEXT NOT NULL DEFAULT ''
+  CHECK (shutdown_behavior IN ('', 'stop', 'terminate'));
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
+    {2, "networking", kSchemaV2},
 };
 
 // Runs `f` in a write transaction of its own (the Db is not shared yet: no mutex needed).

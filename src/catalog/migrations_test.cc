@@ -14,6 +14,10 @@ namespace {
 
 using catalog_testing::kOwner;
 
+// The version a migration added after kiln's own gets, and the one after it.
+const int kNext = static_cast<int>(CatalogMigrations().size()) + 1;
+const int kAfterNext = kNext + 1;
+
 class MigrationsTest : public ::testing::Test {
  protected:
   Result<std::unique_ptr<Catalog>> Open(const std::vector<Migration>& migrations) {
@@ -47,47 +51,91 @@ TEST_F(MigrationsTest, UpgradeAppliesOnlyTheNewOnesAndKeepsData) {
     auto catalog = Open(With({})).value();
     ASSERT_OK(catalog->accounts().Insert({kOwner, "default", "", ""}));
   }
-  // Version 2 would fail if version 1 ran again (CREATE TABLE accounts exists) or if 2 ran
-  // twice (CREATE TABLE extra exists).
-  std::vector<Migration> v2 = With({{2, "extra table", "CREATE TABLE extra (x INTEGER)"}});
+  // The next version would fail if an earlier one ran again (CREATE TABLE accounts exists) or
+  // if it ran twice (CREATE TABLE extra exists).
+  std::vector<Migration> next = With({{kNext, "extra table", "CREATE TABLE extra (x INTEGER)"}});
   for (int round = 0; round < 3; ++round) {
-    Result<std::unique_ptr<Catalog>> catalog = Open(v2);
+    Result<std::unique_ptr<Catalog>> catalog = Open(next);
     ASSERT_OK(catalog);
-    EXPECT_EQ((*catalog)->schema_version(), 2);
+    EXPECT_EQ((*catalog)->schema_version(), kNext);
     EXPECT_OK((*catalog)->accounts().Get(kOwner));
   }
 }
 
+// Migration 2 (networking) upgrades a file written by version-1 code: its instances stay, with
+// no network, and the new tables work.
+TEST_F(MigrationsTest, NetworkingUpgradesAVersionOneFileKeepingItsData) {
+  Instance inst = catalog_testing::MakeInstance();
+  {
+    auto v1 = Open({CatalogMigrations()[0]}).value();
+    EXPECT_EQ(v1->schema_version(), 1);
+    ASSERT_OK(v1->accounts().Insert({kOwner, "default", "", ""}));
+  }
+  {
+    // An instance as version-1 code wrote it (today's InstanceTable writes version 2's columns).
+    auto db = Db::Open(path_, clock_).value();
+    const std::string sql =
+        "INSERT INTO reservations VALUES ('" + inst.reservation_id + "', '" + kOwner +
+        "', ''); INSERT INTO instances VALUES ('" + inst.instance_id + "', '" + kOwner + "', '" +
+        inst.reservation_id + "', '" + inst.image_id + "', '" + inst.instance_type +
+        "', 'pending', '', '', '', '" + inst.launch_time + "', x'010203', '', '" +
+        inst.availability_zone + "', '/dev/xvda', 'ebs', 0);";
+    ASSERT_OK(db->Exec(sql.c_str()));
+  }
+  inst.user_data = {1, 2, 3};
+  auto catalog = Open(With({})).value();
+  EXPECT_GE(catalog->schema_version(), 2);
+  EXPECT_EQ(catalog->instances().Get(inst.instance_id).value(), inst);
+  Vpc vpc{.vpc_id = catalog_testing::Id("vpc"),
+          .owner_id = kOwner,
+          .cidr_block = "172.31.0.0/16",
+          .is_default = true,
+          .state = "available"};
+  ASSERT_OK(catalog->vpcs().InsertVpc(vpc));
+  SecurityGroup group{.group_id = catalog_testing::Id("sg"),
+                      .owner_id = kOwner,
+                      .vpc_id = vpc.vpc_id,
+                      .group_name = "default"};
+  ASSERT_OK(catalog->security_groups().Insert(group));
+  Instance next = catalog_testing::MakeInstance();
+  next.vpc_id = vpc.vpc_id;
+  next.security_groups = {{group.group_id, ""}};
+  ASSERT_OK(catalog->instances().Insert(next));
+  EXPECT_EQ(catalog->instances().Get(next.instance_id)->security_groups[0].group_name, "default");
+  EXPECT_OK(catalog->CheckIntegrity());
+}
+
 TEST_F(MigrationsTest, NewerSchemaIsRefused) {
-  ASSERT_OK(Open(With({{2, "from the future", "CREATE TABLE future (x INTEGER)"}})));
+  ASSERT_OK(Open(With({{kNext, "from the future", "CREATE TABLE future (x INTEGER)"}})));
   Result<std::unique_ptr<Catalog>> old = Catalog::Open(path_, clock_);
   EXPECT_CODE(old, kFailedPrecondition);
   EXPECT_NE(old.status().message().find("newer"), std::string::npos) << old.status().ToString();
 }
 
 TEST_F(MigrationsTest, ADifferentMigrationUnderTheSameVersionIsRefused) {
-  ASSERT_OK(Open(With({{2, "one thing", "CREATE TABLE one (x INTEGER)"}})));
-  EXPECT_CODE(Open(With({{2, "another thing", "CREATE TABLE another (x INTEGER)"}})),
+  ASSERT_OK(Open(With({{kNext, "one thing", "CREATE TABLE one (x INTEGER)"}})));
+  EXPECT_CODE(Open(With({{kNext, "another thing", "CREATE TABLE another (x INTEGER)"}})),
               kFailedPrecondition);
 }
 
 TEST_F(MigrationsTest, FailingMigrationRollsBackAloneAndEarlierOnesStay) {
   std::vector<Migration> bad = With({
-      {2, "good", "CREATE TABLE good (x INTEGER)"},
-      {3, "bad", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"},
+      {kNext, "good", "CREATE TABLE good (x INTEGER)"},
+      {kAfterNext, "bad", "CREATE TABLE half (x INTEGER); INSERT INTO no_such_table VALUES (1)"},
   });
   Result<std::unique_ptr<Catalog>> failed = Open(bad);
   EXPECT_FALSE(failed.ok());
-  EXPECT_NE(failed.status().message().find("migration 3"), std::string::npos)
+  EXPECT_NE(failed.status().message().find("migration " + std::to_string(kAfterNext)),
+            std::string::npos)
       << failed.status().ToString();
-  // Version 2 stayed; the half of version 3 did not (creating `half` again succeeds).
+  // The first stayed; the half of the second did not (creating `half` again succeeds).
   std::vector<Migration> fixed = With({
-      {2, "good", "CREATE TABLE good (x INTEGER)"},
-      {3, "bad", "CREATE TABLE half (x INTEGER)"},
+      {kNext, "good", "CREATE TABLE good (x INTEGER)"},
+      {kAfterNext, "bad", "CREATE TABLE half (x INTEGER)"},
   });
   Result<std::unique_ptr<Catalog>> catalog = Open(fixed);
   ASSERT_OK(catalog);
-  EXPECT_EQ((*catalog)->schema_version(), 3);
+  EXPECT_EQ((*catalog)->schema_version(), kAfterNext);
 }
 
 TEST_F(MigrationsTest, AnotherApplicationsDatabaseIsRefused) {

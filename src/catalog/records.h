@@ -3,7 +3,8 @@
 //
 // Conventions:
 //   - An empty string means "unset" (EC2 omits the field); 0 means unset for sizes and iops.
-//   - Ids are EC2's: `ami-`, `snap-`, `vol-`, `i-`, `r-`, `key-` + 17 lowercase hex
+//   - Ids are EC2's: `ami-`, `snap-`, `vol-`, `i-`, `r-`, `key-`, `vpc-`, `subnet-`, `sg-`,
+//     `sgr-` + 17 lowercase hex
 //     (catalog/ids.h makes them); account ids are 12 digits.
 //   - Times users see are strings in EC2's form, "2024-01-02T03:04:05.000Z" (Ec2Timestamp),
 //     which sort as they compare. Job times are microseconds since the Unix epoch.
@@ -200,6 +201,68 @@ struct Attachment {
   bool operator==(const Attachment&) const = default;
 };
 
+// --- Networking (VPCs, subnets, security groups) ---
+
+// Vpc. Every account has a default VPC (created the first time it is needed).
+struct Vpc {
+  std::string vpc_id{};               // VpcId: "vpc-" + 17 hex
+  std::string owner_id{};             // OwnerId
+  std::string cidr_block{};           // CidrBlock, e.g. "172.31.0.0/16"
+  std::string cidr_association_id{};  // CidrBlockAssociationSet[0].AssociationId
+  std::string dhcp_options_id{};      // DhcpOptionsId: "dopt-" + 17 hex
+  bool is_default = false;            // IsDefault: at most one per owner
+  std::string state{};                // State: "available"
+  bool operator==(const Vpc&) const = default;
+};
+
+// Subnet of a VPC, in one availability zone.
+struct Subnet {
+  std::string subnet_id{};             // SubnetId: "subnet-" + 17 hex
+  std::string owner_id{};              // OwnerId
+  std::string vpc_id{};                // VpcId
+  std::string cidr_block{};            // CidrBlock
+  std::string availability_zone{};     // AvailabilityZone, e.g. "us-east-1a"
+  std::string availability_zone_id{};  // AvailabilityZoneId, e.g. "use1-az1"
+  bool default_for_az = false;         // DefaultForAz: at most one per VPC and zone
+  bool map_public_ip_on_launch = false;  // MapPublicIpOnLaunch
+  std::string state{};                   // State: "available"
+  bool operator==(const Subnet&) const = default;
+};
+
+// One rule of a security group: EC2's SecurityGroupRule. An IpPermission of the API with
+// several IpRanges / UserIdGroupPairs is several rules with the same protocol and ports.
+// Exactly one of cidr_ipv4 and referenced_group_id is set.
+struct SecurityGroupRule {
+  std::string rule_id{};      // SecurityGroupRuleId: "sgr-" + 17 hex
+  bool is_egress = false;     // IsEgress
+  std::string ip_protocol{};  // IpProtocol: "tcp", "udp", "icmp", "icmpv6", "-1" or a number
+  int from_port = -1;         // FromPort (ICMP type); -1 when the protocol has no ports
+  int to_port = -1;           // ToPort (ICMP code); -1 when the protocol has no ports
+  std::string cidr_ipv4{};    // CidrIpv4, e.g. "0.0.0.0/0"
+  std::string referenced_group_id{};  // ReferencedGroupInfo.GroupId
+  std::string referenced_user_id{};   // ReferencedGroupInfo.UserId (the group's owner)
+  std::string description{};          // Description
+  bool operator==(const SecurityGroupRule&) const = default;
+};
+
+// SecurityGroup with its rules. The name is unique per VPC; every VPC has one named "default".
+struct SecurityGroup {
+  std::string group_id{};     // GroupId: "sg-" + 17 hex
+  std::string owner_id{};     // OwnerId
+  std::string vpc_id{};       // VpcId
+  std::string group_name{};   // GroupName
+  std::string description{};  // Description (wire: groupDescription)
+  std::vector<SecurityGroupRule> rules{};  // ingress and egress, in the order added
+  bool operator==(const SecurityGroup&) const = default;
+};
+
+// GroupIdentifier {GroupId, GroupName}: a security group as an instance lists it.
+struct GroupIdentifier {
+  std::string group_id{};
+  std::string group_name{};  // filled on read; ignored on insert
+  bool operator==(const GroupIdentifier&) const = default;
+};
+
 // --- Instances ---
 
 // One instance-store disk of an instance (InstanceStorageInfo.Disks, mapped at a device).
@@ -229,6 +292,12 @@ struct Instance {
   std::string client_token{};                       // ClientToken: "" or unique per owner
   int ami_launch_index = 0;                         // AmiLaunchIndex
   std::vector<InstanceStoreVolume> instance_store{};  // in the order given at insert
+  // Networking (migration 2). Instances recorded before it have none ("" and empty).
+  std::string vpc_id{};                          // VpcId
+  std::string subnet_id{};                       // SubnetId
+  std::vector<GroupIdentifier> security_groups{};  // SecurityGroups (groupSet), in launch order
+  // InstanceInitiatedShutdownBehavior: "stop" or "terminate" ("" reads as "stop").
+  std::string shutdown_behavior{};
   bool operator==(const Instance&) const = default;
 };
 

@@ -1,6 +1,7 @@
 // RunInstances, DescribeInstances, Start/Stop/Reboot/TerminateInstances, GetConsoleOutput.
 #include <spdlog/spdlog.h>
 
+#include "actions/network_launch.h"
 #include "api/instance_types.h"
 #include "catalog/ids.h"
 #include "cloud/action_util.h"
@@ -26,6 +27,8 @@ struct Launch {
   std::string client_token;
   int64_t count = 1;
   std::vector<Tag> instance_tags, volume_tags;
+  actions::LaunchNetwork network;  // subnet, VPC, zone and security groups
+  std::string shutdown_behavior;   // InstanceInitiatedShutdownBehavior
 };
 
 Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
@@ -74,6 +77,10 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
     return Ec2Error("InvalidKeyPair.NotFound", "The key pair '" + l.key_name + "' does not exist");
   }
   l.client_token = p.Get("ClientToken").value_or("");
+  ASSIGN_OR_RETURN(l.network, actions::ResolveLaunchNetwork(cloud.catalog(), req.caller,
+                                                            cloud.options().region, p));
+  ASSIGN_OR_RETURN(l.shutdown_behavior, actions::ShutdownBehaviorParam(p));
+  RETURN_IF_ERROR(BoolParam(p, "EbsOptimized", false).status());  // accepted; no effect here
   ASSIGN_OR_RETURN(std::vector<BlockDeviceMapping> req_maps, ParseMappings(p));
   l.mappings = MergeMappings(l.image.block_device_mappings, req_maps);
   const std::vector<std::string_view> taggable = {"instance", "volume"};
@@ -114,7 +121,11 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
   inst.launch_time = cloud.Now();
   inst.user_data = l.user_data;
   inst.key_name = l.key_name;
-  inst.availability_zone = cloud.availability_zone();
+  inst.availability_zone = l.network.availability_zone;
+  inst.vpc_id = l.network.vpc_id;
+  inst.subnet_id = l.network.subnet_id;
+  inst.security_groups = l.network.security_groups;
+  inst.shutdown_behavior = l.shutdown_behavior;
   inst.root_device_name = l.image.root_device_name;
   inst.root_device_type = "ebs";
   inst.client_token = l.client_token;

@@ -115,7 +115,8 @@ struct InstanceView {
 };
 // instance-id, instance-state-name, instance-state-code, instance-type, image-id, key-name,
 // availability-zone, launch-time, reservation-id, owner-id, root-device-type,
-// root-device-name, client-token, block-device-mapping.device-name,
+// root-device-name, client-token, vpc-id, subnet-id, instance.group-id, instance.group-name,
+// block-device-mapping.device-name,
 // block-device-mapping.volume-id, block-device-mapping.status,
 // block-device-mapping.delete-on-termination, tag:KEY, tag-key, tag-value.
 Status CheckInstanceFilters(const std::vector<Filter>& filters);
@@ -126,5 +127,10 @@ void WriteInstance(XmlWriter& w, const InstanceView& instance);
 // one <item> of instancesSet with instanceId, currentState{code,name}, previousState{code,name}.
 void WriteStateChange(XmlWriter& w, const std::string& instance_id, InstanceState previous,
                       InstanceState current);
+// <element><code/><name/></element>: an InstanceState as EC2 writes it.
+void WriteState(XmlWriter& w, std::string_view element, InstanceState state);
+// <blockDeviceMapping> of an instance: its current attachments (DescribeInstances and
+// DescribeInstanceAttribute blockDeviceMapping).
+void WriteBlockDevices(XmlWriter& w, const std::vector<Attachment>& attachments);
 
 }  // namespace kiln

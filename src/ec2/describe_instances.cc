@@ -24,7 +24,7 @@ Values EachAttachment(const InstanceView& v, F field) {
 }
 
 // clang-format off
-constexpr std::array<FilterField<InstanceView>, 18> kInstanceFields = {{
+constexpr std::array<FilterField<InstanceView>, 22> kInstanceFields = {{
   {"instance-id", [](const InstanceView& v) { return IfSet(v.instance.instance_id); }},
   {"instance-state-name", [](const InstanceView& v) {
     return Values{std::string(ToString(v.instance.state))};
@@ -44,6 +44,18 @@ constexpr std::array<FilterField<InstanceView>, 18> kInstanceFields = {{
   {"root-device-type", [](const InstanceView& v) { return IfSet(v.instance.root_device_type); }},
   {"root-device-name", [](const InstanceView& v) { return IfSet(v.instance.root_device_name); }},
   {"client-token", [](const InstanceView& v) { return IfSet(v.instance.client_token); }},
+  {"vpc-id", [](const InstanceView& v) { return IfSet(v.instance.vpc_id); }},
+  {"subnet-id", [](const InstanceView& v) { return IfSet(v.instance.subnet_id); }},
+  {"instance.group-id", [](const InstanceView& v) {
+    Values out;
+    for (const GroupIdentifier& g : v.instance.security_groups) out.push_back(g.group_id);
+    return out;
+  }},
+  {"instance.group-name", [](const InstanceView& v) {
+    Values out;
+    for (const GroupIdentifier& g : v.instance.security_groups) out.push_back(g.group_name);
+    return out;
+  }},
   {"block-device-mapping.device-name", [](const InstanceView& v) {
     return EachAttachment(v, [](const Attachment& a) { return IfSet(a.device); });
   }},
@@ -64,6 +76,8 @@ constexpr std::array<FilterField<InstanceView>, 18> kInstanceFields = {{
 }};
 // clang-format on
 
+}  // namespace
+
 void WriteState(XmlWriter& w, std::string_view element, InstanceState state) {
   w.Open(element).Field("code", InstanceStateCode(state)).Field("name", ToString(state)).Close();
 }
@@ -81,13 +95,25 @@ void WriteBlockDevices(XmlWriter& w, const std::vector<Attachment>& attachments)
   w.Close();
 }
 
-// Where and how the instance runs: EC2's answers for an instance outside any VPC feature kiln
+namespace {
+
+// Where and how the instance runs: its zone, subnet and VPC, and EC2's answers for what kiln
 // lacks (no placement group, default tenancy, no detailed monitoring).
 void WritePlacementAndMonitoring(XmlWriter& w, const Instance& i) {
   w.Open("placement");
   w.FieldIfSet("availabilityZone", i.availability_zone);
   w.Field("groupName", "").Field("tenancy", "default").Close();
   w.Open("monitoring").Field("state", "disabled").Close();
+  w.FieldIfSet("subnetId", i.subnet_id);
+  w.FieldIfSet("vpcId", i.vpc_id);
+}
+
+void WriteGroupSet(XmlWriter& w, const std::vector<GroupIdentifier>& groups) {
+  w.Open("groupSet");
+  for (const GroupIdentifier& g : groups) {
+    w.Open("item").Field("groupId", g.group_id).Field("groupName", g.group_name).Close();
+  }
+  w.Close();
 }
 
 }  // namespace
@@ -118,7 +144,7 @@ void WriteInstance(XmlWriter& w, const InstanceView& v) {
   w.Field("instanceType", i.instance_type);
   w.FieldIfSet("launchTime", i.launch_time);
   WritePlacementAndMonitoring(w, i);
-  w.Open("groupSet").Close();
+  WriteGroupSet(w, i.security_groups);
   WriteStateReason(w, i.state_reason);
   w.Field("architecture", "x86_64");
   w.FieldIfSet("rootDeviceType", i.root_device_type);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """EC2 API behaviour through boto3 against the real kilnd (issue 5): errors and validation,
 UnknownParameter and InvalidAction, DryRun, authentication (SigV4 header and presigned,
-clock skew), pagination, and isolation between two accounts.
+clock skew), pagination, security groups, and isolation between two accounts.
 
 Runs under both interpreters: /usr/bin/python3 (boto3 1.26) and the pyenv's (boto3 1.43);
 parameters only the newer model knows are exercised with the newer client only.
@@ -292,6 +292,54 @@ class ApiTest(e2e.KilnTestCase):
         ec2.delete_snapshot(SnapshotId=s)
       for v in vols:
         ec2.delete_volume(VolumeId=v)
+
+  # --- security groups ---------------------------------------------------------------------------
+
+  def test_security_groups(self):
+    """The default VPC and group, a group's life (create, authorize, describe shapes, duplicate)
+    and DependencyViolation while an instance is in it."""
+    ec2 = self.ec2
+    vpcs = ec2.describe_vpcs(Filters=[{'Name': 'is-default', 'Values': ['true']}])['Vpcs']
+    self.assertEqual(len(vpcs), 1)
+    vpc = vpcs[0]['VpcId']
+    self.assertEqual(vpcs[0]['CidrBlock'], '172.31.0.0/16')
+    subnets = ec2.describe_subnets(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['Subnets']
+    self.assertEqual(len(subnets), 3)
+    self.assertTrue(all(s['DefaultForAz'] for s in subnets), subnets)
+    name = e2e.unique('e2e-sg')
+    gid = ec2.create_security_group(GroupName=name, Description='e2e group')['GroupId']
+    self.assertTrue(gid.startswith('sg-'), gid)
+    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22,
+         'IpRanges': [{'CidrIp': '10.0.0.0/8', 'Description': 'ssh'}]}])
+    group = ec2.describe_security_groups(GroupIds=[gid])['SecurityGroups'][0]
+    self.assertEqual((group['GroupName'], group['Description'], group['VpcId']),
+                     (name, 'e2e group', vpc))
+    self.assertEqual(group['IpPermissions'], [
+        {'IpProtocol': 'tcp', 'FromPort': 22, 'ToPort': 22, 'UserIdGroupPairs': [],
+         'IpRanges': [{'CidrIp': '10.0.0.0/8', 'Description': 'ssh'}], 'Ipv6Ranges': [],
+         'PrefixListIds': []}])
+    self.assertEqual(group['IpPermissionsEgress'][0]['IpProtocol'], '-1')
+    self.assertClientError('InvalidPermission.Duplicate', ec2.authorize_security_group_ingress,
+                           GroupId=gid, IpProtocol='tcp', FromPort=22, ToPort=22,
+                           CidrIp='10.0.0.0/8')
+    self.assertClientError('InvalidGroup.Duplicate', ec2.create_security_group, GroupName=name,
+                           Description='again')
+    iid = ec2.run_instances(ImageId=self.base['ImageId'], MinCount=1, MaxCount=1,
+                            InstanceType='t3.micro', SecurityGroupIds=[gid])['Instances'][0]
+    iid = iid['InstanceId']
+    try:
+      inst = e2e.instance(ec2, iid)
+      self.assertEqual(inst['SecurityGroups'], [{'GroupName': name, 'GroupId': gid}])
+      self.assertEqual(inst['VpcId'], vpc)
+      self.assertIn(inst['SubnetId'], [s['SubnetId'] for s in subnets])
+      if not MOTO:
+        self.assertClientError('DependencyViolation', ec2.delete_security_group, GroupId=gid)
+      e2e.wait(ec2, 'instance_running', InstanceIds=[iid])
+    finally:
+      e2e.terminate(ec2, iid)
+    ec2.delete_security_group(GroupId=gid)
+    self.assertClientError('InvalidGroup.NotFound', ec2.describe_security_groups, GroupIds=[gid])
 
   # --- isolation between accounts ----------------------------------------------------------------
 
