@@ -13,5 +13,6 @@ std::vector<Action> InstanceActions(Cloud& cloud);
 std::vector<Action> ImageActions(Cloud& cloud);
 std::vector<Action> SnapshotActions(Cloud& cloud);
 std::vector<Action> VolumeActions(Cloud& cloud);
+std::vector<Action> InstanceStatusActions(Cloud& cloud);  // DescribeInstanceStatus, -Attribute
 
 }  // namespace kiln

@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "cloud/cloud.h"
@@ -27,34 +29,57 @@ Status StartCaptures(Cloud& cloud, std::vector<Capture>& captures) {
 
 namespace {
 
-// Runs one capture on its own thread while this one keeps the catalog's Progress current.
-Status RunOne(Cloud& cloud, Capture& c) {
-  std::atomic<bool> done{false};
-  Result<SnapshotInfo> result = InternalError("not run");
-  std::thread runner([&] {
-    result = c.job->Run();
-    done = true;
-  });
-  int last = -1;
-  while (!done) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    const int percent = std::min(c.job->progress().Percent(), 99);
-    if (percent != last) {
-      cloud.catalog().snapshots().SetProgress(c.snapshot_id, percent).IgnoreError();
-      last = percent;
+// Runs every capture on a thread of its own (each job has its own worker threads too), while
+// this thread keeps the catalog's Progress of each snapshot current. Returns each result.
+std::vector<Status> RunAll(Cloud& cloud, std::vector<Capture>& captures) {
+  const size_t n = captures.size();
+  std::vector<Status> results(n, InternalError("capture was not started"));
+  std::mutex mu;
+  std::condition_variable changed;
+  size_t running = 0;  // guarded by mu
+  std::vector<std::thread> runners;
+  for (size_t i = 0; i < n; ++i) {
+    if (!captures[i].job) continue;
+    {
+      std::lock_guard lock(mu);
+      ++running;
+    }
+    runners.emplace_back([&, i] {
+      Status s = captures[i].job->Run().status();
+      std::lock_guard lock(mu);
+      results[i] = s;
+      --running;
+      changed.notify_all();
+    });
+  }
+  std::vector<int> last(n, -1);
+  std::unique_lock lock(mu);
+  while (running > 0) {
+    // Woken by the end of a capture, or every 200 ms to publish progress.
+    changed.wait_for(lock, std::chrono::milliseconds(200));
+    for (size_t i = 0; i < n; ++i) {
+      if (!captures[i].job) continue;
+      const int percent = std::min(captures[i].job->progress().Percent(), 99);
+      if (percent != last[i]) {
+        cloud.catalog().snapshots().SetProgress(captures[i].snapshot_id, percent).IgnoreError();
+        last[i] = percent;
+      }
     }
   }
-  runner.join();
-  c.job.reset();
-  return result.status();
+  lock.unlock();
+  for (std::thread& t : runners) t.join();
+  for (Capture& c : captures) c.job.reset();
+  return results;
 }
 
 }  // namespace
 
 Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures) {
+  const std::vector<Status> results = RunAll(cloud, captures);
   Status first;
-  for (Capture& c : captures) {
-    Status s = c.job ? RunOne(cloud, c) : InternalError("capture was not started");
+  for (size_t i = 0; i < captures.size(); ++i) {
+    const Capture& c = captures[i];
+    Status s = results[i];
     Catalog& catalog = cloud.catalog();
     if (s.ok()) {
       s = catalog.snapshots().SetProgress(c.snapshot_id, 100);

@@ -25,7 +25,7 @@ struct Capture {
 // captures started so far are dropped (aborted: their volumes' blocks stay dirty).
 Status StartCaptures(Cloud& cloud, std::vector<Capture>& captures);
 
-// Runs every started capture to the end, one after another. Returns the first error; every
+// Runs every started capture to the end, all at once. Returns the first error; every
 // snapshot ends completed or error (with the message) either way.
 Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures);
 

@@ -1,6 +1,9 @@
 #include "cloud/cloud.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "catalog/ids.h"
 #include "cloud/accounts.h"
@@ -11,11 +14,34 @@ namespace kiln {
 Cloud::Cloud(CloudOptions options, PosixFileSystem* fs)
     : options_(std::move(options)), clock_(SystemClock()), fs_(fs) {}
 
+namespace {
+
+// One kilnd per data directory: a second one's recovery would kill the first one's instances
+// and cut off its volumes. The flock goes with the process, however it ends.
+Result<int> LockDataDir(const std::string& dir) {
+  const std::string path = JoinPath(dir, "kilnd.lock");
+  const int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("opening " + path, errno);
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    close(fd);
+    if (err == EWOULDBLOCK) {
+      return FailedPreconditionError("the data directory " + dir +
+                                     " is in use by another kilnd (it holds " + path + ")");
+    }
+    return ErrnoError("locking " + path, err);
+  }
+  return fd;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Cloud>> Cloud::Open(const CloudOptions& options) {
   std::unique_ptr<Cloud> cloud(new Cloud(options, new PosixFileSystem()));
   FileSystem& fs = *cloud->fs_;
   RETURN_IF_ERROR(CreateDirs(fs, options.data_dir));
   RETURN_IF_ERROR(fs.SetPermissions(options.data_dir, 0700));
+  ASSIGN_OR_RETURN(cloud->lock_fd_, LockDataDir(options.data_dir));
   // The runtime first: its recovery thaws and kills what a killed kilnd left running, before
   // anything opens the volumes those instances had.
   ContainerRuntimeOptions ro;
@@ -33,10 +59,18 @@ Result<std::unique_ptr<Cloud>> Cloud::Open(const CloudOptions& options) {
   RETURN_IF_ERROR(EnsureAccounts(*cloud));
   RETURN_IF_ERROR(EnsureBaseImages(*cloud));
   RETURN_IF_ERROR(cloud->Recover());
+  cloud->watcher_ = std::thread([c = cloud.get()] { c->WatchGuests(); });
   return cloud;
 }
 
 Cloud::~Cloud() {
+  // The watcher first: the instances the runtime stops below must stay running in the catalog.
+  {
+    std::lock_guard lock(watch_mu_);
+    closing_ = true;
+  }
+  watch_cv_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   {
     std::unique_lock lock(tasks_mu_);
     tasks_done_.wait(lock, [&] { return tasks_running_ == 0; });
@@ -45,6 +79,17 @@ Cloud::~Cloud() {
   // saying running, as EC2's instances survive a control-plane restart.
   runtime_.reset();
   storage_.reset();
+  catalog_.reset();
+  if (lock_fd_ >= 0) close(lock_fd_);
+}
+
+void Cloud::WatchGuests() {
+  std::unique_lock lock(watch_mu_);
+  while (!watch_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return closing_; })) {
+    lock.unlock();
+    SettleEndedGuests(*this);
+    lock.lock();
+  }
 }
 
 std::string Cloud::Now() { return Ec2Timestamp(clock_.WallMicros()); }

@@ -70,9 +70,13 @@ class Cloud {
   Cloud(CloudOptions options, PosixFileSystem* fs);
   Status Recover();
   Status RegisterInstances();
+  // The guest watcher: every second, settles instances whose guest ended on its own
+  // (SettleEndedGuests), until the destructor stops it.
+  void WatchGuests();
 
   const CloudOptions options_;
   Clock& clock_;
+  int lock_fd_ = -1;  // DIR/kilnd.lock, flocked for the Cloud's lifetime
   std::unique_ptr<PosixFileSystem> fs_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Storage> storage_;
@@ -81,6 +85,11 @@ class Cloud {
   std::mutex tasks_mu_;
   std::condition_variable tasks_done_;
   int tasks_running_ = 0;  // guarded by tasks_mu_
+
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  bool closing_ = false;  // guarded by watch_mu_
+  std::thread watcher_;
 
   std::mutex alias_mu_;
   std::map<std::string, std::string> aliases_;  // guarded by alias_mu_

@@ -131,6 +131,42 @@ void FinishTerminate(Cloud& cloud, const std::string& id) {
       "User initiated");
 }
 
+void SettleEndedGuests(Cloud& cloud) {
+  Result<std::vector<Instance>> all = cloud.catalog().instances().List(ListQuery{});
+  if (!all.ok()) {
+    spdlog::error("guest watcher: {}", all.status().ToString());
+    return;
+  }
+  const StateReason reason{"Client.InstanceInitiatedShutdown",
+                           "Client.InstanceInitiatedShutdown: Instance initiated shutdown"};
+  for (const Instance& inst : *all) {
+    if (inst.state != InstanceState::kRunning) continue;
+    const std::string& id = inst.instance_id;
+    // Serialized with the runtime's operations on the instance: a reboot in progress is seen
+    // only once it has booted again (or failed to).
+    Result<InstanceStatus> st = cloud.runtime().Describe(id);
+    if (!st.ok() || st->running) continue;
+    const bool terminate = inst.shutdown_behavior == "terminate";
+    Status s = cloud.catalog().instances().UpdateState(
+        id, InstanceState::kRunning,
+        terminate ? InstanceState::kShuttingDown : InstanceState::kStopped, reason.code, reason);
+    if (!s.ok()) {
+      if (s.code() != Code::kFailedPrecondition) {
+        spdlog::error("instance {}: settling its shutdown: {}", id, s.ToString());
+      }
+      continue;  // an API transition got there first
+    }
+    spdlog::info("instance {}: the guest shut down; {}", id,
+                 terminate ? "terminating (InstanceInitiatedShutdownBehavior)" : "stopped");
+    if (terminate) {
+      Status t = cloud.runtime().Terminate(id);
+      if (!t.ok()) spdlog::error("instance {}: terminate: {}", id, t.ToString());
+      ReleaseVolumes(cloud, id).IgnoreError();  // logged inside
+      MarkTerminated(cloud, id, InstanceState::kShuttingDown, reason, reason.code);
+    }
+  }
+}
+
 Status FailImage(Cloud& cloud, const std::string& image_id, const std::string& code,
                  const std::string& message) {
   Catalog& catalog = cloud.catalog();

@@ -29,6 +29,15 @@ void FinishStop(Cloud& cloud, const std::string& instance_id);
 void FinishStart(Cloud& cloud, const std::string& instance_id);
 void FinishTerminate(Cloud& cloud, const std::string& instance_id);
 
+// One sweep of the guest watcher: an instance the catalog says is running whose guest has
+// ended on its own (it powered off, or its init died) is settled as EC2 settles an
+// instance-initiated shutdown: stopped, or terminated when its InstanceInitiatedShutdownBehavior
+// says so (its DeleteOnTermination volumes deleted), with StateReason
+// Client.InstanceInitiatedShutdown.
+// The catalog's compare-and-set keeps a sweep from overriding a transition the API started
+// meanwhile (a stop or terminate in flight is left to its own background half).
+void SettleEndedGuests(Cloud& cloud);
+
 // Marks an image failed (and its pending snapshots error) with a StateReason.
 Status FailImage(Cloud& cloud, const std::string& image_id, const std::string& code,
                  const std::string& message);

@@ -222,28 +222,58 @@ Result<std::string> DetachVolume(Cloud& cloud, const ActionRequest& req) {
   return std::move(w).Finish();
 }
 
+// Grows volume `v` to `gib` (Elastic Volumes): the engine first, then, when it is attached,
+// the device its instance sees (at once if running, at the next start if stopped). Whatever
+// fails, the catalog ends up with the size the volume really has.
+Status GrowVolume(Cloud& cloud, const EbsVolume& v, int64_t gib) {
+  ASSIGN_OR_RETURN(Volume * volume, cloud.storage().GetVolume(v.volume_id));
+  Status s = volume->Grow(static_cast<uint64_t>(gib) * kGiB);
+  if (s.code() == Code::kFailedPrecondition) {
+    // The engine grows no volume while a snapshot fixes its point in time.
+    return Ec2Error("IncorrectModificationState",
+                    "Volume " + v.volume_id + " has a snapshot in progress; modify it after");
+  }
+  if (s.ok()) {
+    Result<Attachment> att = cloud.catalog().volumes().GetAttachment(v.volume_id);
+    if (att.ok() && att->state != AttachmentState::kDetached) {
+      s = cloud.runtime().VolumeGrown(att->instance_id, v.volume_id);
+      if (s.code() == Code::kNotFound) {
+        // The runtime does not have it attached (its instance is not registered there): no
+        // device shows it now, and the next registration opens the grown volume.
+        spdlog::warn("volume {} grew; the runtime does not show it: {}", v.volume_id, s.ToString());
+        s = Status::Ok();
+      }
+    } else if (!att.ok() && att.status().code() != Code::kNotFound) {
+      s = att.status();
+    }
+  }
+  const int64_t real = static_cast<int64_t>(volume->size() / kGiB);
+  if (real != v.size) {
+    Status recorded = cloud.catalog().volumes().SetSize(v.volume_id, real);
+    if (!recorded.ok()) {
+      spdlog::error("volume {} is {} GiB but the catalog says {} GiB: {}", v.volume_id, real,
+                    v.size, recorded.ToString());
+      if (s.ok()) s = recorded;
+    }
+  }
+  return s;
+}
+
 Result<std::string> ModifyVolume(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(std::string id, Required(req.params, "VolumeId"));
   ASSIGN_OR_RETURN(EbsVolume v, OwnedVolume(cloud, req.caller, id));
   ASSIGN_OR_RETURN(std::optional<int64_t> size, IntParam(req.params, "Size", 1, kMaxVolumeGiB));
   const std::string start = cloud.Now();
   if (size && *size < v.size) {
-    return Ec2Error("InvalidParameterValue", "New size " + std::to_string(*size) +
-                                                 "GiB cannot be less than the current size " +
-                                                 std::to_string(v.size) + "GiB");
+    return Ec2Error("InvalidParameterValue", "New size cannot be smaller than existing size");
+  }
+  if (v.state != VolumeState::kAvailable && v.state != VolumeState::kInUse) {
+    return Ec2Error("IncorrectState",
+                    "Volume " + id + " is in the '" + std::string(ToString(v.state)) + "' state.");
   }
   if (req.dry_run) return DryRunSucceeded();
-  if (size && *size > v.size) {
-    if (v.state != VolumeState::kAvailable) {
-      return Ec2Error("IncorrectModificationState",
-                      "Volume " + id +
-                          " is attached: detach it (or stop the instance) to grow it "
-                          "in this kiln version");
-    }
-    ASSIGN_OR_RETURN(Volume * volume, cloud.storage().GetVolume(id));
-    RETURN_IF_ERROR(volume->Grow(static_cast<uint64_t>(*size) * kGiB));
-    RETURN_IF_ERROR(cloud.catalog().volumes().SetSize(id, *size));
-  }
+  // Attached or not, as EC2's Elastic Volumes: no detach, no stop.
+  if (size && *size > v.size) RETURN_IF_ERROR(GrowVolume(cloud, v, *size));
   XmlWriter w("ModifyVolumeResponse", req.request_id);
   w.Open("volumeModification");
   w.Field("volumeId", id).Field("modificationState", "completed");

@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "actions/image_attribute_actions.h"
 #include "actions/key_pair_actions.h"
+#include "actions/network_actions.h"
 #include "actions/tag_actions.h"
 #include "api/front_end.h"
 #include "api/static_actions.h"
@@ -63,11 +65,15 @@ int AccountCreate(const std::string& data_dir, const std::string& name) {
 kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
   std::vector<std::vector<kiln::Action>> groups = {kiln::StaticActions(cloud.options().region),
                                                    kiln::KeyPairActions(cloud.catalog()),
+                                                   kiln::NetworkActions(cloud.catalog(),
+                                                                        cloud.options().region),
+                                                   kiln::ImageAttributeActions(cloud.catalog()),
                                                    kiln::TagActions(cloud.catalog()),
                                                    kiln::InstanceActions(cloud),
                                                    kiln::ImageActions(cloud),
                                                    kiln::SnapshotActions(cloud),
-                                                   kiln::VolumeActions(cloud)};
+                                                   kiln::VolumeActions(cloud),
+                                                   kiln::InstanceStatusActions(cloud)};
   for (auto& group : groups) {
     for (auto& action : group) RETURN_IF_ERROR(fe.Register(std::move(action)));
   }

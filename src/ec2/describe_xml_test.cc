@@ -2,6 +2,7 @@
 // every element must be a member the model names, and the parsed values must be ours.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -15,18 +16,27 @@ namespace {
 
 const std::string kScript = std::string(KILN_EC2_TESTDATA) + "/parse_with_botocore.py";
 
+// The python3 with botocore >= 1.43 found at configure time ("" if none).
+const std::string kPython = KILN_BOTOCORE_PYTHON;
+
 class BotocoreTest : public ::testing::Test {
  protected:
-  // Writes `xml` to a file and runs the script on it; skips if python3 or botocore is missing.
+  void SetUp() override {
+    if (!kPython.empty()) return;
+    // CI installs the machine's pyenv with botocore 1.43: a skip there would hide a gap.
+    if (std::getenv("CI") != nullptr) FAIL() << "no python3 with botocore >= 1.43 on PATH";
+    GTEST_SKIP() << "no python3 with botocore >= 1.43 on PATH at configure time";
+  }
+
+  // Writes `xml` to a file and runs the script on it.
   void ExpectParses(const std::string& operation, const std::string& xml,
                     const std::vector<std::string>& expectations) {
     const std::string path = dir_.path() + "/" + operation + ".xml";
     std::ofstream(path, std::ios::binary) << xml;
-    std::vector<std::string> argv = {"python3", kScript, operation, path};
+    std::vector<std::string> argv = {kPython, kScript, operation, path};
     argv.insert(argv.end(), expectations.begin(), expectations.end());
     Result<CommandResult> r = RunCommand(argv);
-    if (!r.ok()) GTEST_SKIP() << "python3: " << r.status().ToString();
-    if (r->exit_code == 77) GTEST_SKIP() << r->output;
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->exit_code, 0) << r->output << "\n" << xml;
   }
 
@@ -289,8 +299,8 @@ TEST_F(BotocoreTest, TheCheckerCatchesAMisspeltMember) {
   w.Field("stateMessage", "botocore calls it statusMessage").Close().Close();
   const std::string path = dir_.path() + "/bad.xml";
   std::ofstream(path) << std::move(w).Finish();
-  Result<CommandResult> r = RunCommand({"python3", kScript, "DescribeSnapshots", path});
-  if (!r.ok() || r->exit_code == 77) GTEST_SKIP() << "no python3 with botocore";
+  Result<CommandResult> r = RunCommand({kPython, kScript, "DescribeSnapshots", path});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->exit_code, 1) << r->output;
   EXPECT_NE(r->output.find("stateMessage: not a member of Snapshot"), std::string::npos)
       << r->output;

@@ -32,6 +32,7 @@ from botocore.exceptions import ClientError
 
 from kiln_daemon import (FAST, GiB, HERE, MOTO, REGION, REPO, TARGET, BASE_IMAGE_NAME,  # noqa: F401
                          Daemon, aws_cli_v1, aws_cli_v2, build_dir, cli_version, error_code,
+                         free_port,
                          http_status, kilnd_path, unique, _daemons, _mounts_under)
 
 # --- EC2 helpers -------------------------------------------------------------------------------

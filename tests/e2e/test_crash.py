@@ -41,6 +41,17 @@ class CrashTest(e2e.KilnTestCase):
     type(self).ec2 = self.kiln.client()
     return self.ec2
 
+  def test_second_kilnd_on_the_same_data_dir_is_refused(self):
+    """Its recovery would kill the first one's instances: it must exit, saying why, and the
+    first one goes on serving."""
+    import subprocess
+    second = subprocess.run(
+        [e2e.kilnd_path(), '--data-dir', self.kiln.data_dir, '--listen',
+         '127.0.0.1:%d' % e2e.free_port()], capture_output=True, text=True, timeout=60)
+    self.assertNotEqual(second.returncode, 0)
+    self.assertIn('in use by another kilnd', second.stderr + second.stdout)
+    self.assertTrue(self.ec2.describe_regions()['Regions'])
+
   def test_kill9_during_create_image(self):
     self.crash_during_create_image(no_reboot=False)
 

@@ -58,6 +58,14 @@ UD_BOOT_COUNTER = e2e.user_data(
     'echo E2E-UD-RAN')
 
 
+# Waits until a volume appears at /dev/sdf, then powers the guest off from inside.
+UD_POWEROFF_ON_SDF = e2e.user_data(
+    'echo E2E-WAITING-FOR-SDF',
+    'while [ ! -b /dev/sdf ]; do sleep 0.2; done',
+    'echo E2E-POWEROFF',
+    'poweroff')
+
+
 def with_token(script, token):
   return script.replace('#!/bin/sh\n', '#!/bin/sh\nTOKEN=%s\n' % token, 1)
 
@@ -292,6 +300,40 @@ class WorkflowTest(e2e.KilnTestCase):
 
   # --- instance lifecycle ------------------------------------------------------------------------
 
+  def test_modify_volume_grows_attached_volume(self):
+    """Elastic Volumes: ModifyVolume grows a volume the running guest has mounted; the guest
+    sees the larger device at once, with no detach and no reboot, and its data stays."""
+    ec2 = self.ec2
+    ud = e2e.user_data(
+        'mke2fs -F /dev/sdf >/dev/null 2>&1; mkdir -p /mnt/g && mount /dev/sdf /mnt/g',
+        'echo grow-marker > /mnt/g/marker && sync && echo E2E-GROW-READY',
+        'while [ "$(blockdev --getsize64 /dev/sdf)" -le 1073741824 ]; do sleep 0.2; done',
+        'resize2fs /dev/sdf >/dev/null 2>&1; echo "E2E grow_resize2fs=$?"',
+        'echo "E2E grow_bytes=$(blockdev --getsize64 /dev/sdf)"',
+        'echo "E2E grow_df=$(df -k /mnt/g | tail -1)"',
+        'echo "E2E grow_marker=$(cat /mnt/g/marker)"',
+        'echo E2E-GROW-DONE')
+    iid = e2e.run_one(ec2, self.base['ImageId'], 't3.micro', user_data=ud, mappings=[
+        {'DeviceName': '/dev/sdf', 'Ebs': {'VolumeSize': 1, 'DeleteOnTermination': True}}])
+    try:
+      e2e.wait(ec2, 'instance_running', InstanceIds=[iid])
+      vol = e2e.volume_ids(ec2, iid)['/dev/sdf']
+      e2e.wait_console(ec2, iid, 'E2E-GROW-READY')
+      mod = ec2.modify_volume(VolumeId=vol, Size=2)['VolumeModification']
+      self.assertEqual((mod['VolumeId'], mod['TargetSize'], mod['OriginalSize']), (vol, 2, 1))
+      self.assertEqual(mod['ModificationState'], 'completed')
+      self.assertEqual(ec2.describe_volumes(VolumeIds=[vol])['Volumes'][0]['Size'], 2)
+      self.assertEqual(ec2.describe_volumes(VolumeIds=[vol])['Volumes'][0]['State'], 'in-use')
+      out = e2e.wait_console(ec2, iid, 'E2E-GROW-DONE')
+      if out is not None:
+        values = e2e.console_values(out)
+        self.assertEqual(values.get('grow_bytes'), str(2 * GiB), out)
+        self.assertEqual(values.get('grow_marker'), 'grow-marker', out)
+        self.assertIn('/mnt/g', values.get('grow_df', ''), out)
+      self.assertClientError('InvalidParameterValue', ec2.modify_volume, VolumeId=vol, Size=1)
+    finally:
+      e2e.terminate(ec2, iid)
+
   def test_stop_start_reboot(self):
     ec2 = self.ec2
     iid = e2e.run_one(ec2, self.base['ImageId'], 't3.micro', user_data=UD_BOOT_COUNTER)
@@ -326,6 +368,92 @@ class WorkflowTest(e2e.KilnTestCase):
       self.assertEqual(e2e.state(ec2, iid), 'running')
     finally:
       e2e.terminate(ec2, iid)
+
+  def test_status_attributes_and_guest_poweroff(self):
+    """DescribeInstanceStatus and DescribeInstanceAttribute of a running instance; then the
+    guest powers itself off and EC2's instance-initiated shutdown follows: stopped."""
+    ec2 = self.ec2
+    iid = e2e.run_one(ec2, self.base['ImageId'], 't3.micro', user_data=UD_POWEROFF_ON_SDF)
+    vol = None
+    try:
+      e2e.wait(ec2, 'instance_running', InstanceIds=[iid])
+      e2e.wait(ec2, 'instance_status_ok', InstanceIds=[iid])
+      st = ec2.describe_instance_status(InstanceIds=[iid])['InstanceStatuses']
+      self.assertEqual(len(st), 1, st)
+      self.assertEqual(st[0]['InstanceState']['Name'], 'running')
+      self.assertEqual(st[0]['AvailabilityZone'], self.az())
+      self.assertEqual(st[0]['InstanceStatus']['Status'], 'ok')
+      self.assertEqual(st[0]['SystemStatus']['Status'], 'ok')
+      self.assertEqual(st[0]['InstanceStatus']['Details'],
+                       [{'Name': 'reachability', 'Status': 'passed'}])
+      listed = ec2.describe_instance_status(
+          Filters=[{'Name': 'instance-status.reachability', 'Values': ['passed']}])
+      self.assertIn(iid, [s['InstanceId'] for s in listed['InstanceStatuses']])
+      self.assertClientError('InvalidParameterValue', ec2.describe_instance_status,
+                             Filters=[{'Name': 'no-such-filter', 'Values': ['x']}])
+
+      attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='instanceType')
+      self.assertEqual(attr['InstanceType']['Value'], 't3.micro')
+      attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='userData')
+      self.assertEqual(__import__('base64').b64decode(attr['UserData']['Value']).decode(),
+                       UD_POWEROFF_ON_SDF)
+      attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='rootDeviceName')
+      self.assertEqual(attr['RootDeviceName']['Value'], '/dev/xvda')
+      attr = ec2.describe_instance_attribute(InstanceId=iid, Attribute='blockDeviceMapping')
+      self.assertEqual([m['DeviceName'] for m in attr['BlockDeviceMappings']], ['/dev/xvda'])
+      attr = ec2.describe_instance_attribute(InstanceId=iid,
+                                             Attribute='instanceInitiatedShutdownBehavior')
+      self.assertEqual(attr['InstanceInitiatedShutdownBehavior']['Value'], 'stop')
+      groups = ec2.describe_instance_attribute(InstanceId=iid, Attribute='groupSet')['Groups']
+      self.assertEqual([g['GroupName'] for g in groups], ['default'])
+      self.assertClientError('InvalidParameterValue', self.no_validation_client().
+                             describe_instance_attribute, InstanceId=iid, Attribute='color')
+      if MOTO:
+        return
+
+      # The guest powers off once /dev/sdf appears.
+      self.assertIsNotNone(e2e.wait_console(ec2, iid, 'E2E-WAITING-FOR-SDF'))
+      vol = ec2.create_volume(AvailabilityZone=self.az(), Size=1)['VolumeId']
+      e2e.wait(ec2, 'volume_available', VolumeIds=[vol])
+      ec2.attach_volume(VolumeId=vol, InstanceId=iid, Device='/dev/sdf')
+      e2e.wait(ec2, 'instance_stopped', InstanceIds=[iid])
+      inst = e2e.instance(ec2, iid)
+      self.assertEqual(inst['StateReason']['Code'], 'Client.InstanceInitiatedShutdown')
+      self.assertIn('E2E-POWEROFF', e2e.console(ec2, iid))
+      self.assertEqual(ec2.describe_instance_status(InstanceIds=[iid])['InstanceStatuses'], [])
+      st = ec2.describe_instance_status(InstanceIds=[iid],
+                                        IncludeAllInstances=True)['InstanceStatuses']
+      self.assertEqual(st[0]['InstanceState']['Name'], 'stopped')
+      self.assertEqual(st[0]['InstanceStatus']['Status'], 'not-applicable')
+    finally:
+      e2e.terminate(ec2, iid)
+      if vol:
+        e2e.wait(ec2, 'volume_available', VolumeIds=[vol])
+        ec2.delete_volume(VolumeId=vol)
+
+  def test_guest_poweroff_with_terminate_behavior(self):
+    if MOTO:
+      self.skipTest('moto has no guest to power off')
+    ec2 = self.ec2
+    iid = ec2.run_instances(ImageId=self.base['ImageId'], MinCount=1, MaxCount=1,
+                            InstanceType='t3.micro', InstanceInitiatedShutdownBehavior='terminate',
+                            UserData=e2e.user_data('echo E2E-POWEROFF', 'poweroff'))
+    iid = iid['Instances'][0]['InstanceId']
+    try:
+      # Not the waiter: it gives up on `pending`, which this guest may still show.
+      seen = self.sample_until(iid, 'terminated')
+      self.assertNotIn('stopped', seen)
+      inst = e2e.instance(ec2, iid)
+      self.assertEqual(inst['StateReason']['Code'], 'Client.InstanceInitiatedShutdown')
+      self.assertEqual(ec2.describe_volumes(Filters=[{'Name': 'attachment.instance-id',
+                                                      'Values': [iid]}])['Volumes'], [],
+                       'the root volume (DeleteOnTermination) is gone')
+    finally:
+      if e2e.state(ec2, iid) in ('running', 'stopped'):
+        e2e.terminate(ec2, iid)
+
+  def no_validation_client(self):
+    return self.kiln.client(parameter_validation=False)
 
   def sample_until(self, iid, final, timeout=120):
     seen = []
