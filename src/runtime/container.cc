@@ -160,14 +160,18 @@ int ChildMain(void* arg) {
                        const_cast<char*>("TERM=linux"), nullptr};
   if (!plan.user_data.empty()) {
     // User data runs beside init, as root, once (the caller decided it is the first boot).
-    const pid_t pid = fork();
+    // _Fork, not fork: we are a clone of a multithreaded process, and fork's atfork work
+    // takes malloc's and stdio's locks, which a thread of the parent may have held at the
+    // clone and which nobody here will ever release (seen as a hang under load).
+    const pid_t pid = _Fork();
     if (pid < 0) ChildFail(plan, "starting the user data");
     if (pid == 0) {
       setsid();
       close(plan.error_fd);
       char* const argv[] = {const_cast<char*>("/run/kiln/user-data"), nullptr};
       execve(argv[0], argv, env);
-      dprintf(2, "kiln: user data did not start: %s\n", strerror(errno));
+      static const char kMsg[] = "kiln: user data did not start (execve failed)\n";
+      (void)!write(2, kMsg, sizeof kMsg - 1);
       _exit(127);
     }
   }
@@ -236,11 +240,22 @@ Result<std::unique_ptr<Container>> Container::Start(const ContainerSpec& spec) {
   Status placed = cgroup->Add(pid);
   if (placed.ok() && write(go[1], "g", 1) != 1) placed = ErrnoError("starting the instance", errno);
   close(go[1]);  // a child not told to go reads end-of-file and exits
-  // The error pipe closes empty when init's exec succeeds.
+  // The error pipe closes empty when init's exec succeeds. Bounded: a child that neither
+  // execs nor fails (stuck before exec) is killed below rather than waited for forever.
   std::string failure;
   char buf[256];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (;;) {
-    const ssize_t n = read(error[0], buf, sizeof buf);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd pfd{error[0], POLLIN, 0};
+    const int ready = left.count() > 0 ? poll(&pfd, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      failure = "the instance did not reach its init within 120 s";
+      break;
+    }
+    const ssize_t n = ready < 0 ? -1 : read(error[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     failure.append(buf, static_cast<size_t>(n));
