@@ -150,11 +150,7 @@ Status WriteAttribute(Cloud& cloud, XmlWriter& w, const Instance& inst, std::str
                      cloud.catalog().volumes().ListAttachments(inst.instance_id));
     WriteBlockDevices(w, atts);
   } else if (name == "groupSet") {
-    w.Open(name);
-    for (const GroupIdentifier& g : inst.security_groups) {
-      w.Open("item").Field("groupId", g.group_id).Field("groupName", g.group_name).Close();
-    }
-    w.Close();
+    WriteGroupSet(w, name, inst.security_groups);
   } else if (name == "productCodes") {
     w.Open(name).Close();
   } else if (name == "enclaveOptions") {

@@ -132,5 +132,8 @@ void WriteState(XmlWriter& w, std::string_view element, InstanceState state);
 // <blockDeviceMapping> of an instance: its current attachments (DescribeInstances and
 // DescribeInstanceAttribute blockDeviceMapping).
 void WriteBlockDevices(XmlWriter& w, const std::vector<Attachment>& attachments);
+// <element><item><groupId/><groupName/></item>...</element>: an instance's security groups.
+void WriteGroupSet(XmlWriter& w, std::string_view element,
+                   const std::vector<GroupIdentifier>& groups);
 
 }  // namespace kiln

@@ -108,15 +108,16 @@ void WritePlacementAndMonitoring(XmlWriter& w, const Instance& i) {
   w.FieldIfSet("vpcId", i.vpc_id);
 }
 
-void WriteGroupSet(XmlWriter& w, const std::vector<GroupIdentifier>& groups) {
-  w.Open("groupSet");
+}  // namespace
+
+void WriteGroupSet(XmlWriter& w, std::string_view element,
+                   const std::vector<GroupIdentifier>& groups) {
+  w.Open(element);
   for (const GroupIdentifier& g : groups) {
     w.Open("item").Field("groupId", g.group_id).Field("groupName", g.group_name).Close();
   }
   w.Close();
 }
-
-}  // namespace
 
 Status CheckInstanceFilters(const std::vector<Filter>& filters) {
   static const std::vector<std::string_view> names =
@@ -144,7 +145,7 @@ void WriteInstance(XmlWriter& w, const InstanceView& v) {
   w.Field("instanceType", i.instance_type);
   w.FieldIfSet("launchTime", i.launch_time);
   WritePlacementAndMonitoring(w, i);
-  WriteGroupSet(w, i.security_groups);
+  WriteGroupSet(w, "groupSet", i.security_groups);
   WriteStateReason(w, i.state_reason);
   w.Field("architecture", "x86_64");
   w.FieldIfSet("rootDeviceType", i.root_device_type);
