@@ -5,10 +5,19 @@
 #   images/make-base-image.sh OUT.ext4 [SIZE]     (SIZE for truncate, default 8G)
 #
 # Layout (DESIGN.md, base images): /bin/busybox with every applet linked at its usual path
-# (/bin, /sbin, /usr/bin, /usr/sbin), /sbin/init (busybox init) with /etc/inittab, /etc
-# (passwd, group, shadow, hostname, profile, fstab), /root, /tmp, /proc, /sys, /dev and /run
-# mount points, /var/log. The runtime mounts proc, sys, dev and run before it starts /sbin/init.
-# /etc/init.d/rcS boots; /etc/init.d/rcK shuts down, cleanly and without fixed sleeps.
+# (/bin, /sbin, /usr/bin, /usr/sbin), /etc (passwd, group, shadow, hostname, profile, fstab),
+# /root, /tmp, /proc, /sys, /dev and /run mount points, /var/log. The runtime mounts proc, sys,
+# dev and run before it starts /sbin/init.
+#
+# PID 1 is Debian's tini (tini-static, at /sbin/tini), not busybox init: /sbin/init execs
+# `tini -- /etc/init.d/rc`. Busybox 1.35's init sleeps a second after reaping any child before
+# it looks at signals again, so a stop that follows a process's exit (user data finishing, say)
+# waited up to a second before the guest even began to shut down. tini waits on signals and
+# children together: it reaps every orphan at once and forwards each signal to rc, which boots
+# (/etc/init.d/rcS) and, on SIGTERM (the runtime's stop or reboot; `reboot` inside), SIGUSR1
+# (`halt`) or SIGUSR2 (`poweroff`), becomes /etc/init.d/rcK, the clean shutdown without fixed
+# sleeps. When rcK ends, rc has ended, and with it tini and the guest. busybox's init applet
+# stays available as `busybox init` for an image maker who wants inittab back.
 set -euo pipefail
 
 out=${1:?usage: make-base-image.sh OUT.ext4 [SIZE]}
@@ -16,6 +25,8 @@ size=${2:-8G}
 busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "make-base-image: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
 command -v mke2fs >/dev/null || { echo "make-base-image: mke2fs missing (e2fsprogs)" >&2; exit 1; }
+tini=/usr/bin/tini-static
+[ -x "$tini" ] || { echo "make-base-image: $tini missing (apt-get install tini)" >&2; exit 1; }
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
@@ -26,26 +37,44 @@ install -m 0755 "$busybox" "$stage/bin/busybox"
 # Every applet as a relative symlink to /bin/busybox at the path busybox itself lists.
 "$busybox" --list-full | while read -r applet; do
   [ "$applet" = "bin/busybox" ] && continue
-  case "$applet" in linuxrc) continue ;; esac
+  case "$applet" in linuxrc | sbin/init) continue ;; esac
   dir=$(dirname "$applet")
   mkdir -p "$stage/$dir"
   up=$(echo "$dir" | sed 's|[^/][^/]*|..|g')
   ln -sf "$up/bin/busybox" "$stage/$applet"
 done
 
-cat > "$stage/etc/inittab" <<'INITTAB'
-# kiln minimal-linux: busybox init. The runtime has mounted /proc, /sys, /dev and /run (tmpfs)
-# and set the hostname; stdout and stderr of init and everything it starts go to the instance console.
-::sysinit:/etc/init.d/rcS
-::respawn:/bin/sleep 2147483647
-::shutdown:/etc/init.d/rcK
-INITTAB
+install -m 0755 "$tini" "$stage/sbin/tini"
+cat > "$stage/sbin/init" <<'INIT'
+#!/bin/sh
+# kiln minimal-linux: PID 1 is tini, which reaps every process and forwards signals to rc.
+exec /sbin/tini -- /etc/init.d/rc
+INIT
+chmod 0755 "$stage/sbin/init"
+cat > "$stage/etc/init.d/rc" <<'RC'
+#!/bin/sh
+# The guest's life, under tini (PID 1). stdout and stderr go to the instance console; the
+# runtime has mounted /proc, /sys, /dev and /run (tmpfs) and set the hostname.
+# A shutdown signal makes this process rcK (exec): rcK's `kill -1` spares its caller and init,
+# so nothing is left to end the guest early; when rcK exits, tini exits with it.
+trap 'exec /etc/init.d/rcK' TERM USR1 USR2 INT
+trap '' HUP QUIT
+# rcS in the background so a stop during boot is not held up by a slow rc.local.d script: the
+# trap runs as soon as `wait` is interrupted, and rcK's kill -1 ends the rest of the boot.
+/etc/init.d/rcS &
+wait $!
+while :; do
+  sleep 2147483647 &
+  wait $!
+done
+RC
+chmod 0755 "$stage/etc/init.d/rc"
 cat > "$stage/etc/init.d/rcK" <<'RCK'
 #!/bin/sh
-# Guest shutdown, run by busybox init (::shutdown) on reboot, poweroff and halt from inside and
-# on the SIGTERM with which the runtime stops or reboots the instance. Left to itself, busybox
-# init would SIGTERM everyone, sleep 1 s, SIGKILL, and sleep 1 s more, however quick the guest
-# is. Here every other process gets SIGTERM and as long as it needs (up to 5 s) to exit, then
+# Guest shutdown: /etc/init.d/rc becomes this script on reboot, poweroff and halt from inside
+# and on the SIGTERM with which the runtime stops or reboots the instance. Busybox init's own
+# shutdown would SIGTERM everyone, sleep 1 s, SIGKILL, and sleep 1 s more, however quick the
+# guest is. Here every other process gets SIGTERM and as long as it needs (up to 5 s) to exit, then
 # SIGKILL; then the file systems are synced, / is remounted read-only and the rest unmounted.
 # The runtime sees the guest at rest (no process but init, disks read-only) and ends it at once.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin

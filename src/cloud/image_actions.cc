@@ -1,4 +1,6 @@
 // CreateImage, RegisterImage, DeregisterImage, DescribeImages.
+#include <thread>
+
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -119,16 +121,43 @@ Result<ImagePlan> PlanImage(Cloud& cloud, const Instance& inst, const std::strin
   return plan;
 }
 
+// Captures the started `captures` and makes the image available (or failed).
+Status FinishImage(Cloud& cloud, const std::string& image_id, std::vector<Capture>& captures) {
+  RETURN_IF_ERROR(RunCaptures(cloud, captures));
+  return cloud.catalog().images().UpdateState(image_id, ImageState::kPending,
+                                              ImageState::kAvailable);
+}
+
 // The background half of CreateImage: the instance's volumes at one point in time (after a
 // clean guest shutdown, or frozen with NoReboot), then captured; the image becomes available.
+// With a reboot, the capture runs while the guest boots again: the image is available when
+// its snapshots are (as in EC2), not when the instance is back up. A failed boot is the
+// instance's trouble (logged; the guest watcher settles it), not the image's.
 void RunCreateImage(Cloud& cloud, const std::string& job_id, const std::string& image_id,
                     const std::string& instance_id, bool no_reboot, std::vector<Capture> captures) {
   Status s = cloud.catalog().jobs().Claim(job_id);
+  bool finished = false;  // FinishImage has run; `s` is its outcome
   if (s.ok()) {
     Result<InstanceStatus> st = cloud.runtime().Describe(instance_id);
     const bool running = st.ok() && st->running;
     if (running && !no_reboot) {
-      s = cloud.runtime().RebootWith(instance_id, [&] { return StartCaptures(cloud, captures); });
+      std::thread finisher;
+      Status captured;  // FinishImage's outcome, once the guest was down
+      Status boot = cloud.runtime().RebootWith(instance_id, [&] {
+        RETURN_IF_ERROR(StartCaptures(cloud, captures));
+        finisher = std::thread([&] { captured = FinishImage(cloud, image_id, captures); });
+        return Status::Ok();
+      });
+      if (finisher.joinable()) {
+        finisher.join();
+        if (!boot.ok()) {
+          spdlog::error("instance {} after image {}: {}", instance_id, image_id, boot.ToString());
+        }
+        s = captured;
+      } else {
+        s = boot;  // no point in time: the guest did not shut down, or no capture started
+      }
+      finished = true;
     } else if (running) {
       s = cloud.runtime().Freeze(instance_id, kFreezeMaxMs);
       if (s.ok()) {
@@ -140,11 +169,7 @@ void RunCreateImage(Cloud& cloud, const std::string& job_id, const std::string& 
       s = StartCaptures(cloud, captures);
     }
   }
-  if (s.ok()) s = RunCaptures(cloud, captures);
-  if (s.ok()) {
-    s = cloud.catalog().images().UpdateState(image_id, ImageState::kPending,
-                                             ImageState::kAvailable);
-  }
+  if (s.ok() && !finished) s = FinishImage(cloud, image_id, captures);
   if (s.ok()) {
     cloud.catalog().jobs().Finish(job_id).IgnoreError();
     spdlog::info("image {} of {} is available", image_id, instance_id);

@@ -23,6 +23,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/child_setup.h"
+
 // From <linux/fs.h>, which clashes with <sys/mount.h>.
 #ifndef FIFREEZE
 #define FIFREEZE _IOWR('X', 119, int)
@@ -85,6 +87,7 @@ int ChildMain(void* arg) {
   }
   if (go != 'g') _exit(126);
   close(plan.go_fd);
+  ResetSignalsForExec();  // init, and the user data forked below, start with no signal blocked
   // Our mounts stay in our namespace, and go with it.
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     ChildFail(plan, "making mounts private");

@@ -70,7 +70,9 @@ class Container {
 
   pid_t pid() const { return pid_; }  // init, as the host sees it
   bool running();                     // init has not exited
-  // Guest shutdown: SIGTERM to init (busybox init runs its shutdown actions), then waits until
+  // Guest shutdown: SIGTERM to init (the base image's tini has its rc run rcK, the clean
+  // shutdown, and exits when that is done; busybox init runs its inittab's shutdown actions;
+  // init starts with no signal blocked, whatever kilnd's threads block), then waits until
   // init exits or the guest is at rest, whichever comes first, SIGKILL after `grace_ms` at the
   // latest; then waits until the root device is released. Idempotent.
   //
@@ -78,7 +80,7 @@ class Container {
   // in it (the root, volumes, instance store) has a read-only superblock, seen on two polls in
   // a row. A guest whose shutdown has got there has nothing left to do that could reach a
   // volume, so init is killed then rather than waited for: busybox init, for one, would sleep
-  // 2 s more before it exits. A guest that never gets there gets the whole grace period.
+  // 2 s more before it exits. A guest that gets to neither gets the whole grace period.
   Status Stop(int grace_ms = 10000);
   // How the last Stop ended the guest, for logs and tests.
   enum class StopEnd {

@@ -18,6 +18,8 @@
 #include <cstring>
 #include <optional>
 
+#include "runtime/child_setup.h"
+
 namespace kiln {
 namespace {
 
@@ -82,16 +84,6 @@ int ExitCode(int status) {
   const Report report{stage, errno};
   (void)!write(report_fd, &report, sizeof report);
   _exit(127);
-}
-
-// Only system calls from here to the exec; the command starts with default signal handling.
-void ResetSignals() {
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // some refuse: fine
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
 // Closes every descriptor but `keep` (sorted): the helper is forked from a multithreaded
@@ -170,7 +162,7 @@ void CloseAllBut(const std::vector<int>& keep) {
 
 [[noreturn]] void HelperMain(const Plan& plan) {
   setsid();  // out of kilnd's process group: a ^C to kilnd's terminal is not for the guest
-  ResetSignals();
+  ResetSignalsForExec();  // the command starts with default signal handling
   CloseAllBut(plan.keep);
   for (const Namespace& ns : plan.namespaces) {
     if (setns(ns.fd, ns.type) != 0) Fail(plan.report_fd, Stage::kNamespace);

@@ -146,7 +146,7 @@ TEST_F(ExecTest, RunsInTheInstancesNamespacesRootAndCgroups) {
   EXPECT_EQ(Run({"hostname"}), std::string(kInstanceId) + "\n");
   EXPECT_EQ(Run({"cat", "/etc/hostname"}), "minimal-linux\n") << "the guest's root";
   const std::string init = Run({"cat", "/proc/1/cmdline"});
-  EXPECT_TRUE(init.starts_with("init")) << "busybox init, in its pid namespace: " << init;
+  EXPECT_TRUE(init.starts_with("/sbin/tini")) << "the image's init, in its pid namespace: " << init;
   ASSERT_FALSE(target_.cgroup_dirs.empty()) << "this host has cgroups";
   EXPECT_NE(Run({"cat", "/proc/self/cgroup"}).find(std::string("/kiln/") + kInstanceId),
             std::string::npos);
