@@ -33,6 +33,40 @@ bool IsAccessKeyId(const std::string& id) {
   return true;
 }
 
+// The row's columns for `account_id`: the settings with one of them changed by the caller.
+Status WriteEbsDefaults(Db& db, const std::string& account_id, const EbsEncryptionDefaults& d) {
+  return ci::Change(db,
+                    "INSERT INTO ebs_encryption_defaults "
+                    "(account_id, encrypted_by_default, kms_key_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (account_id) DO UPDATE SET "
+                    "encrypted_by_default = excluded.encrypted_by_default, "
+                    "kms_key_id = excluded.kms_key_id",
+                    account_id, d.encrypted_by_default, d.kms_key_id)
+      .status();
+}
+
+Result<EbsEncryptionDefaults> ReadEbsDefaults(Db& db, const std::string& account_id) {
+  ASSIGN_OR_RETURN(bool exists,
+                   ci::Exists(db, "SELECT 1 FROM accounts WHERE account_id = ?", account_id));
+  if (!exists) return ci::NotFoundFor("account", account_id);
+  ASSIGN_OR_RETURN(Stmt stmt, db.Prepare("SELECT encrypted_by_default, kms_key_id "
+                                         "FROM ebs_encryption_defaults WHERE account_id = ?"));
+  ASSIGN_OR_RETURN(bool row, stmt.Bind(account_id).Step());
+  if (!row) return EbsEncryptionDefaults{};
+  return EbsEncryptionDefaults{stmt.Bool(0), stmt.Text(1)};
+}
+
+// Reads the settings, lets `change` edit them, and writes them back, in one write.
+template <typename F>
+Status UpdateEbsDefaults(TableContext ctx, const std::string& account_id, F change) {
+  Db& db = *ctx.db;
+  return db.Write(ctx, [&]() -> Status {
+    ASSIGN_OR_RETURN(EbsEncryptionDefaults d, ReadEbsDefaults(db, account_id));
+    change(d);
+    return WriteEbsDefaults(db, account_id, d);
+  });
+}
+
 }  // namespace
 
 Status AccountTable::Insert(const Account& account) {
@@ -112,6 +146,22 @@ Result<std::vector<Credential>> AccountTable::ListCredentials(const std::string&
     stmt.Bind(account_id);
     return ci::ReadAll<Credential>(stmt, ReadCredential);
   });
+}
+
+Result<EbsEncryptionDefaults> AccountTable::GetEbsEncryptionDefaults(
+    const std::string& account_id) {
+  return ctx_.db->Read(ctx_, [&] { return ReadEbsDefaults(*ctx_.db, account_id); });
+}
+
+Status AccountTable::SetEbsEncryptionByDefault(const std::string& account_id, bool enabled) {
+  return UpdateEbsDefaults(ctx_, account_id,
+                           [&](EbsEncryptionDefaults& d) { d.encrypted_by_default = enabled; });
+}
+
+Status AccountTable::SetEbsDefaultKmsKeyId(const std::string& account_id,
+                                           const std::string& kms_key_arn) {
+  return UpdateEbsDefaults(ctx_, account_id,
+                           [&](EbsEncryptionDefaults& d) { d.kms_key_id = kms_key_arn; });
 }
 
 }  // namespace kiln

@@ -11,6 +11,13 @@
 
 namespace kiln {
 
+// An account's EBS encryption settings (GetEbsEncryptionByDefault, GetEbsDefaultKmsKeyId).
+struct EbsEncryptionDefaults {
+  bool encrypted_by_default = false;  // EbsEncryptionByDefault: every new volume is encrypted
+  std::string kms_key_id{};           // the default KMS key's ARN; "" = alias/aws/ebs
+  bool operator==(const EbsEncryptionDefaults&) const = default;
+};
+
 class AccountTable {
  public:
   explicit AccountTable(TableContext ctx) : ctx_(ctx) {}
@@ -34,6 +41,15 @@ class AccountTable {
   Result<Credential> GetCredential(const std::string& access_key_id);
   // The account's access keys, by key id.
   Result<std::vector<Credential>> ListCredentials(const std::string& account_id);
+
+  // The account's EBS encryption defaults; EC2's (off, alias/aws/ebs) until set. NotFound if
+  // the account does not exist.
+  Result<EbsEncryptionDefaults> GetEbsEncryptionDefaults(const std::string& account_id);
+  // Turns encryption by default on or off, keeping the default key. NotFound for no account.
+  Status SetEbsEncryptionByDefault(const std::string& account_id, bool enabled);
+  // Sets the default KMS key (its ARN; "" goes back to alias/aws/ebs), keeping the on/off
+  // setting. The caller has checked that the key exists. NotFound for no account.
+  Status SetEbsDefaultKmsKeyId(const std::string& account_id, const std::string& kms_key_arn);
 
  private:
   TableContext ctx_;

@@ -79,5 +79,38 @@ TEST_F(AccountTableTest, CredentialsAreCheckedAndNeedTheirAccount) {
       kFailedPrecondition);
 }
 
+TEST_F(AccountTableTest, EbsEncryptionDefaultsStartAsEc2sAndChangeApart) {
+  EXPECT_EQ(catalog().accounts().GetEbsEncryptionDefaults(kOwner).value(), EbsEncryptionDefaults{});
+  ASSERT_OK(catalog().accounts().SetEbsEncryptionByDefault(kOwner, true));
+  const std::string key =
+      "arn:aws:kms:us-east-1:" + std::string(kOwner) + ":key/0b6e0c1e-9d1d-4c1a-8a57-3f0e1d2c3b4a";
+  ASSERT_OK(catalog().accounts().SetEbsDefaultKmsKeyId(kOwner, key));
+  EXPECT_EQ(catalog().accounts().GetEbsEncryptionDefaults(kOwner).value(),
+            (EbsEncryptionDefaults{.encrypted_by_default = true, .kms_key_id = key}));
+  // Each setter keeps the other setting; accounts are apart.
+  ASSERT_OK(catalog().accounts().SetEbsEncryptionByDefault(kOwner, false));
+  EXPECT_EQ(catalog().accounts().GetEbsEncryptionDefaults(kOwner)->kms_key_id, key);
+  ASSERT_OK(catalog().accounts().SetEbsEncryptionByDefault(kOwner, true));
+  ASSERT_OK(catalog().accounts().SetEbsDefaultKmsKeyId(kOwner, ""));
+  EXPECT_EQ(catalog().accounts().GetEbsEncryptionDefaults(kOwner).value(),
+            (EbsEncryptionDefaults{.encrypted_by_default = true, .kms_key_id = ""}));
+  EXPECT_EQ(catalog().accounts().GetEbsEncryptionDefaults(kOther).value(), EbsEncryptionDefaults{});
+}
+
+TEST_F(AccountTableTest, EbsEncryptionDefaultsNeedTheAccount) {
+  EXPECT_CODE(catalog().accounts().GetEbsEncryptionDefaults("999999999999"), kNotFound);
+  EXPECT_CODE(catalog().accounts().SetEbsEncryptionByDefault("999999999999", true), kNotFound);
+  EXPECT_CODE(catalog().accounts().SetEbsDefaultKmsKeyId("999999999999", ""), kNotFound);
+}
+
+TEST_F(AccountTableTest, EbsEncryptionDefaultsJoinATransaction) {
+  {
+    Transaction tx = catalog().Begin().value();
+    ASSERT_OK(tx.accounts().SetEbsEncryptionByDefault(kOwner, true));
+    EXPECT_TRUE(tx.accounts().GetEbsEncryptionDefaults(kOwner)->encrypted_by_default);
+  }  // rolled back
+  EXPECT_FALSE(catalog().accounts().GetEbsEncryptionDefaults(kOwner)->encrypted_by_default);
+}
+
 }  // namespace
 }  // namespace kiln

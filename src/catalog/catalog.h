@@ -51,6 +51,7 @@
 #include "catalog/instance_table.h"
 #include "catalog/job_queue.h"
 #include "catalog/key_pair_table.h"
+#include "catalog/launch_records_table.h"
 #include "catalog/records.h"
 #include "catalog/security_group_table.h"
 #include "catalog/snapshot_table.h"
@@ -75,6 +76,10 @@ class CatalogTables {
   VpcTable vpcs() const { return VpcTable(ctx_); }  // VPCs and subnets
   SecurityGroupTable security_groups() const { return SecurityGroupTable(ctx_); }
   JobQueue jobs() const { return JobQueue(ctx_); }
+  PasswordDataTable password_data() const { return PasswordDataTable(ctx_); }
+  VolumeInitializationTable volume_initialization() const {
+    return VolumeInitializationTable(ctx_);
+  }
 
  protected:
   explicit CatalogTables(TableContext ctx) : ctx_(ctx) {}

@@ -278,9 +278,38 @@ ALTER TABLE instances ADD COLUMN shutdown_behavior TEXT NOT NULL DEFAULT ''
   CHECK (shutdown_behavior IN ('', 'stop', 'terminate'));
 )sql";
 
+// Version 3: each account's EBS encryption defaults (EnableEbsEncryptionByDefault,
+// ModifyEbsDefaultKmsKeyId). An account without a row has EC2's defaults: encryption by default
+// off, the default key alias/aws/ebs (kms_key_id '').
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE ebs_encryption_defaults (
+  account_id TEXT PRIMARY KEY NOT NULL REFERENCES accounts(account_id),
+  encrypted_by_default INTEGER NOT NULL CHECK (encrypted_by_default IN (0, 1)),
+  kms_key_id TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Version 4: GetPasswordData's encrypted generated passwords, and volume initialization
+// (hydration) records: the rate asked at creation (0: kiln's default) and whether it is done.
+// Rows go with their instance or volume (launch_records_table.h).
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE password_data (
+  instance_id TEXT PRIMARY KEY NOT NULL REFERENCES instances(instance_id) ON DELETE CASCADE,
+  password_data TEXT NOT NULL CHECK (password_data <> ''),
+  timestamp TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE volume_initialization (
+  volume_id TEXT PRIMARY KEY NOT NULL REFERENCES volumes(volume_id) ON DELETE CASCADE,
+  rate_mib_per_sec INTEGER NOT NULL CHECK (rate_mib_per_sec >= 0),
+  initialized INTEGER NOT NULL CHECK (initialized IN (0, 1))
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "initial schema", kSchemaV1},
     {2, "networking", kSchemaV2},
+    {3, "ebs encryption defaults", kSchemaV3},
+    {4, "password data", kSchemaV4},
 };
 
 // Runs `f` in a write transaction of its own (the Db is not shared yet: no mutex needed).

@@ -105,6 +105,26 @@ TEST_F(MigrationsTest, NetworkingUpgradesAVersionOneFileKeepingItsData) {
   EXPECT_OK(catalog->CheckIntegrity());
 }
 
+// Migration 3 (EBS encryption defaults) upgrades a version-2 file: its accounts get EC2's
+// defaults, which then persist across a reopen.
+TEST_F(MigrationsTest, EbsEncryptionDefaultsUpgradeAVersionTwoFile) {
+  {
+    auto v2 = Open({CatalogMigrations()[0], CatalogMigrations()[1]}).value();
+    EXPECT_EQ(v2->schema_version(), 2);
+    ASSERT_OK(v2->accounts().Insert({kOwner, "default", "", ""}));
+  }
+  {
+    auto catalog = Open(With({})).value();
+    EXPECT_GE(catalog->schema_version(), 3);
+    EXPECT_EQ(catalog->accounts().GetEbsEncryptionDefaults(kOwner).value(),
+              EbsEncryptionDefaults{});
+    ASSERT_OK(catalog->accounts().SetEbsEncryptionByDefault(kOwner, true));
+  }
+  auto reopened = Open(With({})).value();
+  EXPECT_TRUE(reopened->accounts().GetEbsEncryptionDefaults(kOwner)->encrypted_by_default);
+  EXPECT_OK(reopened->CheckIntegrity());
+}
+
 TEST_F(MigrationsTest, NewerSchemaIsRefused) {
   ASSERT_OK(Open(With({{kNext, "from the future", "CREATE TABLE future (x INTEGER)"}})));
   Result<std::unique_ptr<Catalog>> old = Catalog::Open(path_, clock_);
