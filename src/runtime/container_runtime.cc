@@ -12,6 +12,7 @@
 #include "env/subprocess.h"
 #include "fuse/loop_device.h"
 #include "image/image_import.h"
+#include "runtime/admin_password.h"
 #include "runtime/container.h"
 #include "runtime/host_recovery.h"
 
@@ -21,10 +22,16 @@ struct ContainerRuntime::Disk {
   std::string device;     // as configured ("/dev/xvda", "/dev/sdf")
   std::string volume_id;  // EBS; empty for an instance-store disk
   Volume* volume = nullptr;
-  uint64_t store_bytes = 0;          // instance store
-  bool in_fuse = false;              // EBS: its file is in the VolumeFs
-  std::unique_ptr<LoopDevice> loop;  // while the instance runs
+  uint64_t store_bytes = 0;                          // instance store
+  std::function<Status(const std::string&)> source;  // instance store: fills it when made
+  bool in_fuse = false;                              // EBS: its file is in the VolumeFs
+  std::unique_ptr<LoopDevice> loop;                  // while the instance runs
   bool instance_store() const { return volume_id.empty(); }
+  uint64_t size() const { return instance_store() ? store_bytes : volume->size(); }
+  // How errors name the disk: its volume id, or "the instance-store disk at /dev/xvda".
+  std::string label() const {
+    return instance_store() ? "the instance-store disk at " + device : volume_id;
+  }
 
   static Disk Ebs(const std::string& device, const std::string& volume_id, Volume* volume) {
     Disk d;
@@ -33,10 +40,11 @@ struct ContainerRuntime::Disk {
     d.volume = volume;
     return d;
   }
-  static Disk Store(const std::string& device, uint64_t bytes) {
+  static Disk Store(const InstanceStoreDisk& disk) {
     Disk d;
-    d.device = device;
-    d.store_bytes = bytes;
+    d.device = disk.device;
+    d.store_bytes = disk.size_bytes;
+    d.source = disk.source;
     return d;
   }
 };
@@ -103,7 +111,7 @@ Status WaitReleased(const std::string& path, int timeout_ms) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return FailedPreconditionError(path + " is still in use");
     }
-    usleep(10 * 1000);
+    usleep(2 * 1000);
   }
 }
 
@@ -119,7 +127,7 @@ bool Busy(const std::string& path) {
 Status GrowFileSystem(const std::string& device, const std::string& volume_id) {
   ASSIGN_OR_RETURN(CommandResult check, RunCommand({"e2fsck", "-f", "-p", device}));
   if (check.exit_code > 1) {  // 1: errors fixed; more: not fixed
-    return InvalidArgumentError("the root volume " + volume_id +
+    return InvalidArgumentError("the root disk " + volume_id +
                                 " has a damaged ext4 file system: " + check.output);
   }
   ASSIGN_OR_RETURN(CommandResult grow, RunCommand({"resize2fs", device}));
@@ -144,6 +152,20 @@ Status WriteDurably(const std::string& path, const std::string& text) {
     close(dir);
   }
   return Status::Ok();
+}
+
+// The generated admin password (admin_password.h), at the first boot only: recorded in
+// `dir`/admin-password.done once set and handed over (or once the image is found not to ask),
+// so a crash before then sets a new one at the next start.
+Status SetAdminPasswordOnce(
+    const std::string& dir, const std::string& root_device,
+    const std::function<Status(const std::string&, const std::string&)>& hand_over) {
+  const std::string done = dir + "/admin-password.done";
+  if (!hand_over || fs::exists(done)) return Status::Ok();
+  ASSIGN_OR_RETURN(std::optional<AdminPassword> set,
+                   SetGeneratedAdminPassword(root_device, dir + "/launch-settings-root"));
+  if (set) RETURN_IF_ERROR(hand_over(set->user, set->password));
+  return WriteDurably(done, set ? "set\n" : "not asked\n");
 }
 
 }  // namespace
@@ -214,14 +236,18 @@ Status ContainerRuntime::Register(const InstanceConfig& config) {
   auto inst = std::make_shared<Instance>();
   inst->config = config;
   inst->dir = options_.state_dir + "/instances/" + config.instance_id;
+  // The root: one EBS volume or one instance-store disk at root_device.
   const EbsAttachment* root = nullptr;
+  const InstanceStoreDisk* store_root = nullptr;
+  int roots = 0;
   for (const EbsAttachment& v : config.volumes) {
-    if (v.device == config.root_device) {
-      if (root != nullptr) return InvalidArgumentError("two root volumes");
-      root = &v;
-    }
+    if (v.device == config.root_device) root = &v, ++roots;
   }
-  if (root == nullptr) return InvalidArgumentError("no volume at " + config.root_device);
+  for (const InstanceStoreDisk& d : config.instance_store) {
+    if (d.device == config.root_device) store_root = &d, ++roots;
+  }
+  if (roots > 1) return InvalidArgumentError("two root disks at " + config.root_device);
+  if (roots == 0) return InvalidArgumentError("no volume at " + config.root_device);
   auto check_new = [&](const std::string& device) -> Status {
     if (device != config.root_device && !ValidExtraDevice(device)) {
       return InvalidArgumentError("device name " + device +
@@ -234,8 +260,13 @@ Status ContainerRuntime::Register(const InstanceConfig& config) {
     }
     return Status::Ok();
   };
-  inst->disks.push_back(Disk::Ebs(root->device, root->volume_id, root->volume));
-  std::set<std::string> volume_ids = {root->volume_id};
+  std::set<std::string> volume_ids;
+  if (root != nullptr) {
+    inst->disks.push_back(Disk::Ebs(root->device, root->volume_id, root->volume));
+    volume_ids.insert(root->volume_id);
+  } else {
+    inst->disks.push_back(Disk::Store(*store_root));
+  }
   for (const EbsAttachment& v : config.volumes) {
     if (&v == root) continue;
     RETURN_IF_ERROR(check_new(v.device));
@@ -245,13 +276,14 @@ Status ContainerRuntime::Register(const InstanceConfig& config) {
     inst->disks.push_back(Disk::Ebs(v.device, v.volume_id, v.volume));
   }
   for (const InstanceStoreDisk& d : config.instance_store) {
-    RETURN_IF_ERROR(check_new(d.device));
     if (d.size_bytes == 0 || d.size_bytes % 512 != 0) {
       return InvalidArgumentError("instance-store disk " + d.device +
                                   " size must be a positive "
                                   "multiple of 512 bytes");
     }
-    inst->disks.push_back(Disk::Store(d.device, d.size_bytes));
+    if (&d == store_root) continue;
+    RETURN_IF_ERROR(check_new(d.device));
+    inst->disks.push_back(Disk::Store(d));
   }
   for (const Disk& d : inst->disks) {
     if (!d.instance_store() && (d.volume == nullptr || d.volume_id.empty())) {
@@ -283,18 +315,25 @@ Status ContainerRuntime::Plumb(Instance& inst, Disk& disk) {
   if (disk.loop) return Status::Ok();
   std::string file;
   if (disk.instance_store()) {
-    // Thin and local: a sparse file, empty at each start.
+    // Thin and local: a sparse file, empty at each start, then filled from its source.
     const std::string dir = inst.dir + "/store";
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return IoError("making " + dir + ": " + ec.message());
     file = dir + "/" + disk.device.substr(5);
-    const int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    const int fd = open(file.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoError("making instance-store disk " + file, errno);
     const int r = ftruncate(fd, static_cast<off_t>(disk.store_bytes));
     const int err = errno;
     close(fd);
-    if (r != 0) return ErrnoError("sizing instance-store disk " + file, err);
+    Status filled = r != 0 ? ErrnoError("sizing instance-store disk " + file, err) : Status::Ok();
+    if (filled.ok() && disk.source) {
+      filled = disk.source(file).Annotate("filling instance-store disk " + disk.device);
+    }
+    if (!filled.ok()) {
+      fs::remove(file, ec);
+      return filled;
+    }
   } else {
     if (!disk.in_fuse) {
       RETURN_IF_ERROR(vfs_->Add(disk.volume_id, disk.volume));
@@ -355,12 +394,13 @@ Status ContainerRuntime::Boot(Instance& inst) {
     // when the volume is larger, as cloud images do.
     auto ext4 = ProbeExt4(root.loop->path());
     if (!ext4.ok()) {
-      s = InvalidArgumentError("the root volume " + root.volume_id +
+      s = InvalidArgumentError("the root disk " + root.label() +
                                " holds no usable ext4 file system: " + ext4.status().message());
-    } else if (root.volume->size() / ext4->block_size > ext4->blocks) {
-      s = GrowFileSystem(root.loop->path(), root.volume_id);
+    } else if (root.size() / ext4->block_size > ext4->blocks) {
+      s = GrowFileSystem(root.loop->path(), root.label());
     }
   }
+  if (s.ok()) s = SetAdminPasswordOnce(inst.dir, root.loop->path(), inst.config.admin_password);
   const std::string ran = inst.dir + "/user-data.ran";
   const bool first_boot = !fs::exists(ran) && inst.config.user_data.starts_with("#!");
   if (s.ok() && first_boot) {

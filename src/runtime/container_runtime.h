@@ -7,7 +7,8 @@
 //   instances/<id>/console.log   the console log (last 64 KiB), across boots
 //   instances/<id>/user-data.ran the first boot's user data has been started (never again)
 //   instances/<id>/init.pid      "<pid> <start time>" of a running instance's init
-//   instances/<id>/store/<dev>   instance-store disks (sparse files), removed at stop
+//   instances/<id>/store/<dev>   instance-store disks (sparse files), removed at stop; an
+//                                instance-store root (store/xvda) is filled from its source
 //   instances/<id>/root/         the root file system's mount point (inside the instance only)
 //
 // Recovery: a kilnd killed with its instances running leaves them running on a dead FUSE

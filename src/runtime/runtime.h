@@ -12,11 +12,12 @@
 // reboots and stop/start) and whether its user data has run: an image made from the instance
 // does not carry that, so an instance launched from the image runs its own user data.
 //
-// Errors: InvalidArgument for a bad id or device name (EC2's InvalidBlockDeviceMapping) and a
-// root volume without a usable ext4 file system; NotFound for an unknown instance or device;
-// AlreadyExists for a device name or volume already attached; FailedPrecondition for an
-// operation the instance's state does not allow (EC2's IncorrectInstanceState). A failed
-// operation leaves nothing behind on the host (mounts, loop devices, processes, cgroups).
+// Errors: InvalidArgument for a bad id or device name (EC2's InvalidBlockDeviceMapping), no or
+// two root disks, and a root disk without a usable ext4 file system; NotFound for an unknown
+// instance or device; AlreadyExists for a device name or volume already attached;
+// FailedPrecondition for an operation the instance's state does not allow (EC2's
+// IncorrectInstanceState). A failed operation leaves nothing behind on the host (mounts, loop
+// devices, processes, cgroups).
 //
 // Thread-safety: all methods may be called concurrently; operations on one instance are
 // serialized.
@@ -46,18 +47,34 @@ struct EbsAttachment {
 
 // A local instance-store disk at a device name.
 struct InstanceStoreDisk {
-  std::string device;  // "/dev/sdb" (shown at /dev/sdb and /dev/xvdb)
+  std::string device;  // "/dev/sdb" (shown at /dev/sdb and /dev/xvdb); or the root device
   uint64_t size_bytes = 0;
+  // Optional: fills the disk each time it is made (at a start from stopped, never at a reboot):
+  // called with the path of a new sparse file of size_bytes, all zeros, before any loop device
+  // or guest sees it. An instance-store-backed image's root is copied in this way. An error
+  // fails the start (the file is removed). Called with the instance's operations serialized;
+  // it must not call back into the runtime for the same instance.
+  std::function<Status(const std::string& path)> source = nullptr;
 };
 
 struct InstanceConfig {
   std::string instance_id;  // "i-" + 17 hex digits; the hostname
   std::string root_device = "/dev/xvda";
-  // The EBS volumes; exactly one at root_device.
+  // The root is exactly one disk at root_device: an EBS volume (EBS-backed), or an
+  // instance-store disk (instance-store-backed: its `source` holds the image's root; it is
+  // kept across reboot and lost at stop, so a stop and start boots a fresh copy).
   std::vector<EbsAttachment> volumes;
   std::vector<InstanceStoreDisk> instance_store;
   // Run as root at the first boot, once, when it starts with "#!".
   std::string user_data;
+  // Optional: the generated admin password (admin_password.h). At the instance's first boot
+  // whose image's launch settings ask for one, the runtime sets it in the guest before init
+  // runs, then calls this with the admin user and the plaintext, once: the caller keeps what
+  // it needs (kiln: the password encrypted for the key pair) and must not log or store the
+  // plaintext. Its error fails that boot, and the next start sets a new password. Null: the
+  // runtime leaves the launch settings alone.
+  std::function<Status(const std::string& user, const std::string& password)> admin_password =
+      nullptr;
   CgroupLimits limits;
 };
 
