@@ -17,24 +17,6 @@ Status Ec2Fail(std::string code, std::string message) {
   return InvalidArgumentError(std::move(message)).WithEc2Code(std::move(code));
 }
 
-std::string NewRequestId() {
-  uint8_t b[16] = {};
-  // RAND_bytes does not fail on a seeded Linux host; should it, a request id need not be secret,
-  // so the time keeps ids distinct rather than failing the request.
-  if (!RandomBytes(MutableByteView(b, sizeof b)).ok()) {
-    const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
-    for (size_t i = 0; i < sizeof t; ++i) b[i] = static_cast<uint8_t>(t >> (8 * i));
-  }
-  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
-  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-                b[15]);
-  return out;
-}
-
 // A 1-based list index as EC2 writes it: a positive decimal without leading zeros.
 bool IsIndex(std::string_view s) {
   if (s.empty() || s.size() > 9 || s[0] == '0') return false;
@@ -198,6 +180,24 @@ Result<std::string> Process(const HttpRequest& request, const FrontEndOptions& o
 
 }  // namespace
 
+std::string NewRequestId() {
+  uint8_t b[16] = {};
+  // RAND_bytes does not fail on a seeded Linux host; should it, a request id need not be secret,
+  // so the time keeps ids distinct rather than failing the request.
+  if (!RandomBytes(MutableByteView(b, sizeof b)).ok()) {
+    const auto t = std::chrono::steady_clock::now().time_since_epoch().count();
+    for (size_t i = 0; i < sizeof t; ++i) b[i] = static_cast<uint8_t>(t >> (8 * i));
+  }
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return out;
+}
+
 FrontEnd::FrontEnd(FrontEndOptions options) : options_(std::move(options)) {
   if (!options_.now) {
     options_.now = [] {
@@ -228,6 +228,10 @@ Status FrontEnd::Register(Action action) {
 }
 
 HttpResponse FrontEnd::Handle(const HttpRequest& request) const {
+  if (options_.json_protocol && request.method == "POST" && request.path == "/" &&
+      request.Header("X-Amz-Target")) {
+    return options_.json_protocol(request);
+  }
   const auto start = std::chrono::steady_clock::now();
   const std::string request_id = NewRequestId();
   LogFields log;

@@ -50,7 +50,14 @@ struct FrontEndOptions {
   KeyLookup keys;
   // Seconds since the Unix epoch (SigV4's clock-skew rule). Defaults to the system clock.
   std::function<int64_t()> now;
+  // When set, a POST at "/" carrying an X-Amz-Target header (AWS's JSON protocol: KMS, see
+  // kms_json_handler.h) goes to this handler, whole, instead of the Query pipeline; it answers
+  // and logs such requests itself.
+  HttpHandler json_protocol;
 };
+
+// A fresh request id: a random UUID v4 in lower-case hex.
+std::string NewRequestId();
 
 class FrontEnd {
  public:
