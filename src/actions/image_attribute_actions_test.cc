@@ -72,10 +72,50 @@ TEST_F(ImageAttributeActionsTest, LaunchPermissions) {
   EXPECT_TRUE(catalog().images().ListLaunchPermissions(image_.image_id)->empty());
   EXPECT_EC2_CODE(Call("Action=ModifyImageAttribute&ImageId=" + image_.image_id +
                        "&LaunchPermission.Add.1.Group=friends"),
-                  "InvalidParameterValue");
+                  "InvalidAMIAttributeItemValue");
   EXPECT_EC2_CODE(Call("Action=ModifyImageAttribute&ImageId=" + image_.image_id +
                        "&LaunchPermission.Add.1.UserId=12"),
-                  "InvalidParameterValue");
+                  "InvalidAMIAttributeItemValue");
+  // A bad item anywhere in the call changes nothing.
+  EXPECT_EC2_CODE(Call("Action=ModifyImageAttribute&ImageId=" + image_.image_id +
+                       "&LaunchPermission.Add.1.UserId=" + other +
+                       "&LaunchPermission.Add.2.UserId=12345678901a"),
+                  "InvalidAMIAttributeItemValue");
+  EXPECT_TRUE(catalog().images().ListLaunchPermissions(image_.image_id)->empty());
+}
+
+TEST_F(ImageAttributeActionsTest, FlatFormAndReset) {
+  const std::string other = catalog_testing::kOther;
+  const std::string base = "Action=ModifyImageAttribute&ImageId=" + image_.image_id;
+  EXPECT_EC2_CODE(Call(base + "&UserId.1=" + other), "MissingParameter");
+  EXPECT_EC2_CODE(Call(base + "&OperationType=grant&UserId.1=" + other), "InvalidParameterValue");
+  EXPECT_EC2_CODE(Call(base + "&Attribute=kernel&Value=aki-1"), "InvalidParameterValue");
+  EXPECT_EC2_CODE(
+      Call(base + "&LaunchPermission.Add.1.UserId=" + other + "&LaunchPermission.Add.1.Group=all"),
+      "InvalidParameterCombination");
+  ASSERT_TRUE(Call(base + "&Attribute=launchPermission&OperationType=add&UserId.1=" + other +
+                   "&UserGroup.1=all")
+                  .ok());
+  EXPECT_EQ(catalog().images().ListLaunchPermissions(image_.image_id)->size(), 2u);
+  // Others may not reset it; the owner's reset makes it private.
+  const std::string reset =
+      "Action=ResetImageAttribute&ImageId=" + image_.image_id + "&Attribute=launchPermission";
+  EXPECT_EC2_CODE(Call(reset, &other_), "AuthFailure");
+  EXPECT_EC2_CODE(
+      Call("Action=ResetImageAttribute&ImageId=" + image_.image_id + "&Attribute=description"),
+      "InvalidParameterValue");
+  ASSERT_TRUE(Call(reset).ok());
+  EXPECT_TRUE(catalog().images().ListLaunchPermissions(image_.image_id)->empty());
+  EXPECT_FALSE(catalog().images().Get(image_.image_id)->is_public);
+  EXPECT_EC2_CODE(Call(reset, &other_), "InvalidAMIID.NotFound");
+}
+
+TEST_F(ImageAttributeActionsTest, DescribeOtherAttributes) {
+  const std::string base = "Action=DescribeImageAttribute&ImageId=" + image_.image_id;
+  Result<std::string> codes = Call(base + "&Attribute=productCodes");
+  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  EXPECT_NE(codes->find("<productCodes"), std::string::npos);
+  EXPECT_EC2_CODE(Call(base + "&Attribute=blockDeviceMapping"), "AuthFailure");
 }
 
 TEST_F(ImageAttributeActionsTest, UnknownOrHiddenImages) {
@@ -89,7 +129,7 @@ TEST_F(ImageAttributeActionsTest, UnknownOrHiddenImages) {
            &other_),
       "InvalidAMIID.NotFound");
   EXPECT_EC2_CODE(
-      Call("Action=DescribeImageAttribute&ImageId=" + image_.image_id + "&Attribute=kernel"),
+      Call("Action=DescribeImageAttribute&ImageId=" + image_.image_id + "&Attribute=bogus"),
       "InvalidParameterValue");
 }
 

@@ -6,7 +6,6 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -17,6 +16,7 @@
 #include "actions/action_common.h"
 #include "base/bytes.h"
 #include "crypto/base64.h"
+#include "crypto/rsa_encrypt.h"
 
 namespace kiln::actions {
 namespace {
@@ -32,9 +32,6 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using Pkcs8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>>;
-using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
-using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
-using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 
 constexpr std::string_view kRsaType = "ssh-rsa";
 constexpr std::string_view kEd25519Type = "ssh-ed25519";
@@ -244,29 +241,9 @@ Result<GeneratedKeyPair> GenerateEd25519() {
 
 // EC2's fingerprint of an imported RSA key: MD5 over the DER SubjectPublicKeyInfo.
 Result<std::string> ImportedRsaFingerprint(ByteView e, ByteView n) {
-  BnPtr bn_e(BN_bin2bn(e.data(), static_cast<int>(e.size()), nullptr));
-  BnPtr bn_n(BN_bin2bn(n.data(), static_cast<int>(n.size()), nullptr));
-  ParamBldPtr bld(OSSL_PARAM_BLD_new());
-  if (!bn_e || !bn_n || !bld ||
-      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
-      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get())) {
-    return OpenSslError("building the RSA public key");
-  }
-  ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
-  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
-  EVP_PKEY* raw = nullptr;
-  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
-    return OpenSslError("loading the RSA public key");
-  }
-  PkeyPtr pkey(raw);
-  unsigned char* der = nullptr;
-  const int len = i2d_PUBKEY(pkey.get(), &der);
-  if (len <= 0) return OpenSslError("encoding the RSA public key");
-  Result<Bytes> digest = Digest(EVP_md5(), ByteView(der, static_cast<size_t>(len)));
-  OPENSSL_free(der);
-  if (!digest.ok()) return digest.status();
-  return ColonHex(*digest);
+  ASSIGN_OR_RETURN(Bytes der, RsaPublicKeyDer(e, n));
+  ASSIGN_OR_RETURN(Bytes digest, Digest(EVP_md5(), der));
+  return ColonHex(digest);
 }
 
 // A positive mpint without needless leading zeros, as OpenSSH writes them.
