@@ -1,5 +1,8 @@
 #include "cloud/action_util.h"
 
+#include <cctype>
+#include <string_view>
+
 #include "catalog/ids.h"
 #include "cloud/cloud.h"
 
@@ -79,6 +82,18 @@ Result<Snapshot> UsableSnapshot(Cloud& cloud, const Caller& caller, const std::s
     return Ec2Error("InvalidSnapshot.NotFound", "The snapshot '" + id + "' does not exist.");
   }
   return found[0];
+}
+
+Status CheckImageName(const std::string& name) {
+  bool ok = name.size() >= 3 && name.size() <= 128;
+  for (char c : name) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
+                std::string_view("()[] ./-'@_").find(c) != std::string_view::npos);
+  }
+  if (ok) return Status::Ok();
+  return Ec2Error("InvalidAMIName.Malformed",
+                  "AMI names must be between 3 and 128 characters long, and may contain letters, "
+                  "numbers, '(', ')', '.', '-', '/', '_', '[', ']', ' ', ''' and '@'");
 }
 
 }  // namespace kiln

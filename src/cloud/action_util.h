@@ -28,6 +28,10 @@ using actions::TagsOn;
 // EC2's id check: `prefix-` and 8 or 17 lowercase hex digits. `code` is the Malformed error.
 Status CheckIdFormat(std::string_view prefix, const std::string& id, std::string_view code);
 
+// EC2's image name rule (CreateImage, RegisterImage, CopyImage): 3-128 of letters, digits and
+// ( ) [ ] space . / - ' @ _; else InvalidAMIName.Malformed.
+Status CheckImageName(const std::string& name);
+
 // The caller's resources, NotFound (EC2's code) when absent or another account's.
 Result<Instance> OwnedInstance(Cloud& cloud, const Caller& caller, const std::string& id);
 Result<EbsVolume> OwnedVolume(Cloud& cloud, const Caller& caller, const std::string& id);

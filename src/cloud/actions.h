@@ -14,5 +14,10 @@ std::vector<Action> ImageActions(Cloud& cloud);
 std::vector<Action> SnapshotActions(Cloud& cloud);
 std::vector<Action> VolumeActions(Cloud& cloud);
 std::vector<Action> InstanceStatusActions(Cloud& cloud);  // DescribeInstanceStatus, -Attribute
+std::vector<Action> VolumeStatusActions(Cloud& cloud);    // DescribeVolumeStatus
+// Get/Enable/DisableEbsEncryptionByDefault, Get/Modify/ResetEbsDefaultKmsKeyId.
+std::vector<Action> EncryptionActions(Cloud& cloud);
+// CopySnapshot, CopyImage (copy_actions.cc).
+std::vector<Action> CopyActions(Cloud& cloud);
 
 }  // namespace kiln

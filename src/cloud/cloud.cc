@@ -55,15 +55,20 @@ Result<std::unique_ptr<Cloud>> Cloud::Open(const CloudOptions& options) {
   }
   ASSIGN_OR_RETURN(cloud->catalog_,
                    Catalog::Open(JoinPath(options.data_dir, "catalog.db"), cloud->clock_));
-  ASSIGN_OR_RETURN(cloud->storage_, Storage::Open(fs, cloud->clock_, options.data_dir));
+  ASSIGN_OR_RETURN(cloud->storage_,
+                   Storage::Open(fs, cloud->clock_, options.data_dir, options.region));
   RETURN_IF_ERROR(EnsureAccounts(*cloud));
   RETURN_IF_ERROR(EnsureBaseImages(*cloud));
   RETURN_IF_ERROR(cloud->Recover());
+  cloud->initializer_ = std::make_unique<VolumeInitializer>(*cloud);
+  RETURN_IF_ERROR(cloud->initializer_->ResumeAll());
   cloud->watcher_ = std::thread([c = cloud.get()] { c->WatchGuests(); });
   return cloud;
 }
 
 Cloud::~Cloud() {
+  // Volume initialization ends first (it resumes at the next Open): it holds volumes open.
+  if (initializer_) initializer_->Shutdown();
   // The watcher first: the instances the runtime stops below must stay running in the catalog.
   {
     std::lock_guard lock(watch_mu_);
@@ -128,7 +133,7 @@ Status Cloud::Recover() {
     spdlog::warn("job {} ({} for {}) was interrupted; ending it failed", job.job_id, job.kind,
                  job.resource_id);
     RETURN_IF_ERROR(catalog_->jobs().Abandon(job.job_id, why));
-    if (job.kind == "create-image") {
+    if (job.kind == "create-image" || job.kind == "copy-image") {
       RETURN_IF_ERROR(FailImage(*this, job.resource_id, "Server.InternalError",
                                 "Server.InternalError: " + why));
     }

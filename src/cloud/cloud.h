@@ -24,6 +24,7 @@
 
 #include "base/status.h"
 #include "catalog/catalog.h"
+#include "cloud/hydration.h"
 #include "cloud/storage.h"
 #include "env/clock.h"
 #include "env/posix_file_system.h"
@@ -55,6 +56,8 @@ class Cloud {
   Catalog& catalog() { return *catalog_; }
   Storage& storage() { return *storage_; }
   Runtime& runtime() { return *runtime_; }
+  // Background volume initialization (hydration) of volumes made from snapshots.
+  VolumeInitializer& initializer() { return *initializer_; }
   Clock& clock() { return clock_; }
   const CloudOptions& options() const { return options_; }
   std::string Now();  // Ec2Timestamp of the wall clock
@@ -81,6 +84,7 @@ class Cloud {
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<ContainerRuntime> runtime_;
+  std::unique_ptr<VolumeInitializer> initializer_;
 
   std::mutex tasks_mu_;
   std::condition_variable tasks_done_;

@@ -1,15 +1,15 @@
 // CreateImage, RegisterImage, DeregisterImage, DescribeImages.
-#include <thread>
-
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "catalog/ids.h"
 #include "cloud/action_util.h"
 #include "cloud/actions.h"
 #include "cloud/capture.h"
 #include "cloud/cloud.h"
+#include "cloud/encryption.h"
 #include "cloud/instance_ops.h"
 #include "cloud/mappings.h"
 #include "ec2/describe.h"
@@ -18,19 +18,6 @@ namespace kiln {
 namespace {
 
 constexpr int kFreezeMaxMs = 30000;
-
-// EC2's image name rule: 3..128 of letters, digits, ( ) [ ] space . / - ' @ _
-Status CheckImageName(const std::string& name) {
-  bool ok = name.size() >= 3 && name.size() <= 128;
-  for (char c : name) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) ||
-                std::string_view("()[] ./-'@_").find(c) != std::string_view::npos);
-  }
-  if (ok) return Status::Ok();
-  return Ec2Error("InvalidAMIName.Malformed",
-                  "AMI names must be between 3 and 128 characters long, and may contain letters, "
-                  "numbers, '(', ')', '.', '-', '/', '_', '[', ']', ' ', ''' and '@'");
-}
 
 Result<std::string> ImageDescription(const QueryParams& p) {
   std::string d = p.Get("Description").value_or("");
@@ -73,7 +60,10 @@ Result<ImagePlan> PlanImage(Cloud& cloud, const Instance& inst, const std::strin
                          .volume_size = vol.size,
                          .volume_type = vol.volume_type,
                          .iops = vol.iops,
-                         .delete_on_termination = a.delete_on_termination};
+                         .delete_on_termination = a.delete_on_termination,
+                         // Its snapshot is sealed as the volume is (SnapshotStore::Start).
+                         .encrypted = vol.encrypted,
+                         .kms_key_id = vol.kms_key_id};
     if (r != request.end()) {
       if (!r->virtual_name.empty()) {
         return Ec2Error("InvalidBlockDeviceMapping",
@@ -116,6 +106,10 @@ Result<ImagePlan> PlanImage(Cloud& cloud, const Instance& inst, const std::strin
                       "The new volume at " + r.device_name + " needs a VolumeSize");
     }
     plan.mappings.push_back(r);
+    if (!r.kms_key_id.empty()) {
+      ASSIGN_OR_RETURN(plan.mappings.back().kms_key_id,
+                       ResolveKmsKey(cloud, inst.owner_id, r.kms_key_id));
+    }
   }
   (void)image_id;
   return plan;
@@ -233,6 +227,8 @@ Result<std::string> CreateImage(Cloud& cloud, const ActionRequest& req) {
                    .state = SnapshotState::kPending,
                    .description = "Created by CreateImage(" + instance_id + ") for " + image_id,
                    .start_time = image.creation_date,
+                   .encrypted = vol.encrypted,
+                   .kms_key_id = vol.kms_key_id,
                    .storage_key = c.snapshot_id}));
       if (!snapshot_tags.empty()) {
         RETURN_IF_ERROR(tx.snapshots().Get(c.snapshot_id).status());
@@ -272,8 +268,17 @@ Result<std::string> RegisterImage(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(std::vector<BlockDeviceMapping> maps, ParseMappings(p));
   const BlockDeviceMapping* root_map = nullptr;
   for (BlockDeviceMapping& m : maps) {
-    if (!m.virtual_name.empty() || m.no_device || m.snapshot_id.empty()) continue;
+    if (!m.virtual_name.empty() || m.no_device) continue;
+    if (m.snapshot_id.empty()) {
+      if (!m.kms_key_id.empty()) {
+        ASSIGN_OR_RETURN(m.kms_key_id, ResolveKmsKey(cloud, req.caller.account_id, m.kms_key_id));
+      }
+      continue;
+    }
     ASSIGN_OR_RETURN(Snapshot snap, UsableSnapshot(cloud, req.caller, m.snapshot_id));
+    // A snapshot's mapping is encrypted exactly when the snapshot is.
+    m.encrypted = snap.encrypted;
+    m.kms_key_id = snap.kms_key_id;
     if (snap.state != SnapshotState::kCompleted) {
       return Ec2Error("IncorrectState", "Snapshot " + snap.snapshot_id + " is not completed");
     }
@@ -400,16 +405,9 @@ Result<std::string> DescribeImages(Cloud& cloud, const ActionRequest& req) {
       continue;
     }
     if (!executable_by.empty()) {
-      bool ok = false;
-      for (const std::string& e : executable_by) {
-        const std::string who = e == "self" ? req.caller.account_id : e;
-        // "all": public images; an account: its own images and those shared with it by
-        // explicit permission (visible_to already limited foreign ones to public or shared).
-        ok = ok || (e == "all" && image.is_public) ||
-             (e != "all" && (image.owner_id == who ||
-                             (image.owner_id != req.caller.account_id && !image.is_public)));
-      }
-      if (!ok) continue;
+      ASSIGN_OR_RETURN(std::vector<LaunchPermission> perms,
+                       cloud.catalog().images().ListLaunchPermissions(image.image_id));
+      if (!ExecutableBy(image, perms, req.caller.account_id, executable_by)) continue;
     }
     ASSIGN_OR_RETURN(std::vector<Tag> tags, cloud.catalog().tags().List(image.image_id));
     ImageView view{image, tags, cloud.OwnerAlias(image.owner_id)};

@@ -1,12 +1,15 @@
 // RunInstances, DescribeInstances, Start/Stop/Reboot/TerminateInstances, GetConsoleOutput.
 #include <spdlog/spdlog.h>
 
+#include <map>
+
 #include "actions/network_launch.h"
 #include "api/instance_types.h"
 #include "catalog/ids.h"
 #include "cloud/action_util.h"
 #include "cloud/actions.h"
 #include "cloud/cloud.h"
+#include "cloud/encryption.h"
 #include "cloud/instance_ops.h"
 #include "cloud/mappings.h"
 #include "crypto/base64.h"
@@ -22,6 +25,7 @@ struct Launch {
   Image image;
   const InstanceTypeInfo* type = nullptr;
   std::vector<BlockDeviceMapping> mappings;
+  std::map<std::string, VolumeSealing> sealing;  // of each EBS mapping, by device name
   Bytes user_data;
   std::string key_name;
   std::string client_token;
@@ -29,7 +33,87 @@ struct Launch {
   std::vector<Tag> instance_tags, volume_tags;
   actions::LaunchNetwork network;  // subnet, VPC, zone and security groups
   std::string shutdown_behavior;   // InstanceInitiatedShutdownBehavior
+  int64_t store_root_gib = 0;      // instance-store-backed: the root snapshot's size
 };
+
+bool InstanceStoreImage(const Image& image) { return image.root_device_type == "instance-store"; }
+
+// EC2's rules for launching an instance-store-backed image: only previous-generation (Xen)
+// types with instance storage take an instance-store root (the user guide lists C1, C3, D2,
+// I2, M1, M2, M3, R3, X1; of kiln's types, m1.small; DescribeInstanceTypes says the same in
+// supportedRootDeviceTypes); the launch cannot add EBS volumes (they may be attached after
+// launch) or change the root; and the instance terminates when it shuts down, so the shutdown
+// behaviour cannot be set.
+Status CheckInstanceStoreLaunch(const Launch& l, const QueryParams& p,
+                                const std::vector<BlockDeviceMapping>& request) {
+  if (l.type->current_generation || l.type->instance_store_gb == 0) {
+    return Ec2Error("UnsupportedOperation", "AMI '" + l.image.image_id +
+                                                "' with an instance-store root device is not "
+                                                "supported for the instance type '" +
+                                                l.type->name + "'.");
+  }
+  for (const BlockDeviceMapping& m : request) {
+    if (m.virtual_name.empty() && !m.no_device) {
+      return Ec2Error("UnsupportedOperation",
+                      "EBS block device mappings not supported for instance-store AMIs.");
+    }
+    if (SameDevice(m.device_name, l.image.root_device_name)) {
+      return Ec2Error("InvalidBlockDeviceMapping", "The root device " + m.device_name +
+                                                       " of an instance-store AMI cannot be "
+                                                       "changed at launch.");
+    }
+  }
+  if (p.Get("InstanceInitiatedShutdownBehavior")) {
+    return Ec2Error("InvalidParameterCombination",
+                    "The attribute instanceInitiatedShutdownBehavior can only be used for "
+                    "elastic images.");
+  }
+  return Status::Ok();
+}
+
+// A snapshot a launch of `image` may restore: one the image maps (a launch permission covers
+// the image's own snapshots, as on EC2, without a createVolumePermission), or one the caller
+// may create volumes from.
+Result<Snapshot> LaunchSnapshot(Cloud& cloud, const Caller& caller, const Image& image,
+                                const std::string& snapshot_id) {
+  for (const BlockDeviceMapping& m : image.block_device_mappings) {
+    if (m.snapshot_id != snapshot_id) continue;
+    Result<Snapshot> snap = cloud.catalog().snapshots().Get(snapshot_id);
+    if (snap.ok() || snap.status().code() != Code::kNotFound) return snap;
+  }
+  return UsableSnapshot(cloud, caller, snapshot_id);
+}
+
+// How each EBS volume of the launch is sealed (EC2's encryption rules, encryption.h), and
+// EC2's refusal of encrypted volumes on a type without EBS encryption support. A mapping the
+// request does not name is the image's: its snapshot decides, and the image's key is used only
+// when the caller owns the image (another account's key is not the caller's to use).
+Status PlanLaunchSealing(Cloud& cloud, const Caller& caller,
+                         const std::vector<BlockDeviceMapping>& request, Launch& l) {
+  const bool own_image = l.image.owner_id == caller.account_id;
+  for (const BlockDeviceMapping& m : l.mappings) {
+    if (!m.virtual_name.empty()) continue;
+    if (InstanceStoreImage(l.image) && m.device_name == l.image.root_device_name) continue;
+    std::optional<Snapshot> snap;
+    if (!m.snapshot_id.empty()) {
+      ASSIGN_OR_RETURN(snap, LaunchSnapshot(cloud, caller, l.image, m.snapshot_id));
+    }
+    bool encrypted = m.encrypted;
+    std::string key = m.kms_key_id;
+    if (!MapsDevice(request, m.device_name)) {
+      if (snap) encrypted = false;  // its snapshot decides
+      if (!encrypted || !own_image) key.clear();
+    }
+    ASSIGN_OR_RETURN(VolumeSealing sealing, DecideSealing(cloud, caller.account_id, encrypted, key,
+                                                          snap ? &*snap : nullptr));
+    if (sealing.encrypted && !l.type->ebs_encryption_supported) {
+      return Ec2Error("InvalidParameterCombination",
+                      "Instance type " + l.type->name + " does not support EBS encryption.");
+    }
+    l.sealing[m.device_name] = sealing;
+  }
+  return Status::Ok();
+}
 
 Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
   const QueryParams& p = req.params;
@@ -38,10 +122,6 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(l.image, LaunchableImage(cloud, req.caller, image_id));
   if (l.image.state != ImageState::kAvailable) {
     return Ec2Error("InvalidAMIID.Unavailable", "Image " + image_id + " is not available");
-  }
-  if (l.image.root_device_type != "ebs") {
-    return Ec2Error("UnsupportedOperation",
-                    "Instance-store-backed images cannot be launched by this kiln version yet");
   }
   const std::string type = p.Get("InstanceType").value_or("m1.small");
   l.type = FindInstanceType(type);
@@ -82,12 +162,22 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(l.shutdown_behavior, actions::ShutdownBehaviorParam(p));
   RETURN_IF_ERROR(BoolParam(p, "EbsOptimized", false).status());  // accepted; no effect here
   ASSIGN_OR_RETURN(std::vector<BlockDeviceMapping> req_maps, ParseMappings(p));
+  if (InstanceStoreImage(l.image)) {
+    RETURN_IF_ERROR(CheckInstanceStoreLaunch(l, p, req_maps));
+    l.shutdown_behavior = "terminate";
+  }
   l.mappings = MergeMappings(l.image.block_device_mappings, req_maps);
   const std::vector<std::string_view> taggable = {"instance", "volume"};
   ASSIGN_OR_RETURN(l.instance_tags, TagsFor(p, "instance", taggable));
   ASSIGN_OR_RETURN(l.volume_tags, TagsFor(p, "volume", taggable));
   // Every EBS mapping must be creatable: its snapshot usable, its size at least the snapshot's.
   for (BlockDeviceMapping& m : l.mappings) {
+    if (InstanceStoreImage(l.image) && m.device_name == l.image.root_device_name) {
+      // The instance-store root: a copy of this snapshot, made at launch.
+      ASSIGN_OR_RETURN(Snapshot snap, LaunchSnapshot(cloud, req.caller, l.image, m.snapshot_id));
+      l.store_root_gib = snap.volume_size;
+      continue;
+    }
     if (!m.virtual_name.empty()) continue;
     if (m.snapshot_id.empty()) {
       if (m.volume_size == 0) {
@@ -96,7 +186,7 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
       }
       continue;
     }
-    ASSIGN_OR_RETURN(Snapshot snap, UsableSnapshot(cloud, req.caller, m.snapshot_id));
+    ASSIGN_OR_RETURN(Snapshot snap, LaunchSnapshot(cloud, req.caller, l.image, m.snapshot_id));
     if (m.volume_size == 0) m.volume_size = snap.volume_size;
     if (m.volume_size < snap.volume_size) {
       return Ec2Error("InvalidBlockDeviceMapping",
@@ -105,6 +195,7 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
                           "', expect size >= " + std::to_string(snap.volume_size) + "GB");
     }
   }
+  RETURN_IF_ERROR(PlanLaunchSealing(cloud, req.caller, req_maps, l));
   return l;
 }
 
@@ -127,7 +218,7 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
   inst.security_groups = l.network.security_groups;
   inst.shutdown_behavior = l.shutdown_behavior;
   inst.root_device_name = l.image.root_device_name;
-  inst.root_device_type = "ebs";
+  inst.root_device_type = InstanceStoreImage(l.image) ? "instance-store" : "ebs";
   inst.client_token = l.client_token;
   inst.ami_launch_index = index;
   std::vector<EbsVolume> volumes;
@@ -136,6 +227,11 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
     for (const EbsVolume& v : volumes) cloud.storage().DeleteVolume(v.volume_id).IgnoreError();
   };
   for (const BlockDeviceMapping& m : l.mappings) {
+    if (InstanceStoreImage(l.image) && m.device_name == inst.root_device_name) {
+      inst.instance_store.push_back(InstanceStoreVolume{
+          .device = m.device_name, .size_gb = l.store_root_gib, .virtual_name = m.virtual_name});
+      continue;
+    }
     if (!m.virtual_name.empty()) {
       const int n = std::stoi(m.virtual_name.substr(9));
       if (n < l.type->instance_store_disks) {  // beyond what the type offers: ignored (EC2)
@@ -154,9 +250,14 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
                 .volume_type = m.volume_type.empty() ? "gp2" : m.volume_type,
                 .iops = m.iops,
                 .create_time = inst.launch_time};
+    auto planned = l.sealing.find(m.device_name);
+    const VolumeSealing sealing = planned == l.sealing.end() ? VolumeSealing{} : planned->second;
+    v.encrypted = sealing.encrypted;
+    v.kms_key_id = sealing.kms_key_arn;
     Result<std::string> id = NewId("vol");
-    Result<Volume*> made = id.ok() ? cloud.storage().CreateVolume(*id, m.snapshot_id, m.volume_size)
-                                   : Result<Volume*>(id.status());
+    Result<Volume*> made =
+        id.ok() ? CreateVolumeData(cloud, inst.owner_id, *id, m.snapshot_id, m.volume_size, sealing)
+                : Result<Volume*>(id.status());
     if (!made.ok()) {
       cleanup();
       return made.status();
@@ -176,6 +277,7 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
     RETURN_IF_ERROR(tx.instances().Insert(inst));
     for (const EbsVolume& v : volumes) {
       RETURN_IF_ERROR(tx.volumes().Insert(v));
+      if (!v.snapshot_id.empty()) RETURN_IF_ERROR(RecordVolumeInitialization(tx, v.volume_id, {}));
       if (!l.volume_tags.empty())
         RETURN_IF_ERROR(tx.tags().Set(v.volume_id, TagsOn(l.volume_tags, v.volume_id)));
     }
@@ -188,6 +290,9 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
   if (!s.ok()) {
     cleanup();
     return s;
+  }
+  for (const EbsVolume& v : volumes) {
+    if (!v.snapshot_id.empty()) cloud.initializer().Start(v.volume_id);
   }
   return inst;
 }
@@ -268,6 +373,13 @@ Status IncorrectState(const Instance& inst, std::string_view action) {
 
 Result<std::string> StopInstances(Cloud& cloud, const ActionRequest& req) {
   ASSIGN_OR_RETURN(std::vector<Instance> insts, RequestedInstances(cloud, req));
+  for (const Instance& inst : insts) {
+    if (InstanceStoreBacked(inst)) {
+      return Ec2Error("UnsupportedOperation", "The instance '" + inst.instance_id +
+                                                  "' does not have an 'ebs' root device type "
+                                                  "and cannot be stopped.");
+    }
+  }
   if (req.dry_run) return DryRunSucceeded();
   std::vector<std::tuple<std::string, InstanceState, InstanceState>> changes;
   for (const Instance& inst : insts) {

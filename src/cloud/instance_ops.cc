@@ -1,9 +1,14 @@
 #include "cloud/instance_ops.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "api/instance_types.h"
 #include "cloud/cloud.h"
+#include "cloud/password.h"
 
 namespace kiln {
 namespace {
@@ -27,6 +32,7 @@ Status ReleaseVolumes(Cloud& cloud, const std::string& instance_id) {
           a.delete_on_termination ? VolumeState::kDeleting : VolumeState::kAvailable);
     }
     if (s.ok() && a.delete_on_termination) {
+      cloud.initializer().Cancel(a.volume_id);
       s = cloud.storage().DeleteVolume(a.volume_id);
       if (s.ok()) {
         s = catalog.volumes().UpdateState(a.volume_id, VolumeState::kDeleting,
@@ -48,13 +54,73 @@ void MarkTerminated(Cloud& cloud, const std::string& id, InstanceState from,
   if (!s.ok()) spdlog::error("instance {}: to terminated: {}", id, s.ToString());
 }
 
+// Writes every block snapshot `snapshot_id` maps into the file at `path`, which is already the
+// snapshot's size and all zeros: blocks the snapshot does not map (zeros) and zero chunks are
+// skipped, so the file stays sparse there. No fsync: an instance-store disk does not outlive a
+// host failure anyway (host_recovery.h).
+Status CopySnapshotToFile(Storage& storage, const std::string& snapshot_id,
+                          const std::string& path) {
+  ASSIGN_OR_RETURN(BlockMap map, storage.snapshots().Load(snapshot_id));
+  ASSIGN_OR_RETURN(ChunkStore * chunks,
+                   storage.snapshots().StoreFor(map.lineage(), map.encrypted()));
+  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("opening " + path, errno);
+  Status s;
+  for (const BlockMap::Entry& e : map.entries()) {
+    Result<Bytes> data = chunks->Get(e.chunk);
+    if (!data.ok()) {
+      s = data.status().Annotate("block " + std::to_string(e.block) + " of " + snapshot_id);
+      break;
+    }
+    if (std::all_of(data->begin(), data->end(), [](uint8_t b) { return b == 0; })) continue;
+    size_t done = 0;
+    while (done < data->size()) {
+      const ssize_t n = pwrite(fd, data->data() + done, data->size() - done,
+                               static_cast<off_t>(e.block * kBlockSize + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        s = ErrnoError("writing " + path, n < 0 ? errno : EIO);
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    if (!s.ok()) break;
+  }
+  close(fd);
+  return s;
+}
+
+// The root disk of an instance-store-backed instance: the image's root snapshot, copied into
+// a local disk of the snapshot's size each time the disk is made.
+Result<InstanceStoreDisk> InstanceStoreRoot(Cloud& cloud, const Instance& instance) {
+  ASSIGN_OR_RETURN(Image image, cloud.catalog().images().Get(instance.image_id));
+  auto m = std::find_if(
+      image.block_device_mappings.begin(), image.block_device_mappings.end(),
+      [&](const BlockDeviceMapping& b) { return b.device_name == image.root_device_name; });
+  if (m == image.block_device_mappings.end() || m->snapshot_id.empty()) {
+    return FailedPreconditionError("image " + image.image_id + " has no root snapshot");
+  }
+  const std::string snapshot_id = m->snapshot_id;
+  ASSIGN_OR_RETURN(uint64_t size, cloud.storage().SnapshotSize(snapshot_id));
+  Storage& storage = cloud.storage();
+  return InstanceStoreDisk{instance.root_device_name, size,
+                           [&storage, snapshot_id](const std::string& path) {
+                             return CopySnapshotToFile(storage, snapshot_id, path);
+                           }};
+}
+
 }  // namespace
+
+bool InstanceStoreBacked(const Instance& instance) {
+  return instance.root_device_type == "instance-store";
+}
 
 Result<InstanceConfig> RuntimeConfig(Cloud& cloud, const Instance& instance) {
   InstanceConfig config;
   config.instance_id = instance.instance_id;
   config.root_device = instance.root_device_name;
   config.user_data = Str(instance.user_data);
+  config.admin_password = PasswordDataSink(cloud, instance);
   ASSIGN_OR_RETURN(std::vector<Attachment> attachments,
                    cloud.catalog().volumes().ListAttachments(instance.instance_id));
   for (const Attachment& a : attachments) {
@@ -63,8 +129,13 @@ Result<InstanceConfig> RuntimeConfig(Cloud& cloud, const Instance& instance) {
     config.volumes.push_back(EbsAttachment{a.device, a.volume_id, volume});
   }
   for (const InstanceStoreVolume& d : instance.instance_store) {
+    if (InstanceStoreBacked(instance) && d.device == instance.root_device_name) continue;
     config.instance_store.push_back(
         InstanceStoreDisk{d.device, static_cast<uint64_t>(d.size_gb) * kGb});
+  }
+  if (InstanceStoreBacked(instance)) {
+    ASSIGN_OR_RETURN(InstanceStoreDisk root, InstanceStoreRoot(cloud, instance));
+    config.instance_store.insert(config.instance_store.begin(), std::move(root));
   }
   if (const InstanceTypeInfo* type = FindInstanceType(instance.instance_type)) {
     config.limits.vcpus = type->vcpus;
@@ -146,7 +217,8 @@ void SettleEndedGuests(Cloud& cloud) {
     // only once it has booted again (or failed to).
     Result<InstanceStatus> st = cloud.runtime().Describe(id);
     if (!st.ok() || st->running) continue;
-    const bool terminate = inst.shutdown_behavior == "terminate";
+    // An instance-store-backed instance cannot be stopped: EC2 terminates it when it shuts down.
+    const bool terminate = inst.shutdown_behavior == "terminate" || InstanceStoreBacked(inst);
     Status s = cloud.catalog().instances().UpdateState(
         id, InstanceState::kRunning,
         terminate ? InstanceState::kShuttingDown : InstanceState::kStopped, reason.code, reason);
@@ -183,6 +255,28 @@ Status FailImage(Cloud& cloud, const std::string& image_id, const std::string& c
   return s;
 }
 
+void TerminateLostInstance(Cloud& cloud, const Instance& inst) {
+  const std::string& id = inst.instance_id;
+  spdlog::warn(
+      "instance {} was {} with an instance-store root, which the restart lost: "
+      "terminating it",
+      id, ToString(inst.state));
+  // Registered only to be forgotten: Terminate removes its host state (console log and so on).
+  Result<InstanceConfig> config = RuntimeConfig(cloud, inst);
+  if (config.ok() && cloud.runtime().Register(*config).ok()) {
+    Status t = cloud.runtime().Terminate(id);
+    if (!t.ok()) spdlog::error("instance {}: terminate: {}", id, t.ToString());
+  } else if (!config.ok()) {
+    spdlog::error("instance {}: {}", id, config.status().ToString());
+  }
+  ReleaseVolumes(cloud, id).IgnoreError();  // logged inside
+  MarkTerminated(cloud, id, inst.state,
+                 {"Server.InternalError",
+                  "Server.InternalError: The instance's instance-store root device was lost "
+                  "when kilnd restarted"},
+                 "Server.InternalError");
+}
+
 Status RecoverInstances(Cloud& cloud) {
   Catalog& catalog = cloud.catalog();
   ASSIGN_OR_RETURN(std::vector<Instance> all, catalog.instances().List({}));
@@ -191,6 +285,10 @@ Status RecoverInstances(Cloud& cloud) {
     if (inst.state == InstanceState::kTerminated) continue;
     if (inst.state == InstanceState::kShuttingDown) {
       FinishTerminate(cloud, id);
+      continue;
+    }
+    if (InstanceStoreBacked(inst)) {
+      TerminateLostInstance(cloud, inst);
       continue;
     }
     ASSIGN_OR_RETURN(InstanceConfig config, RuntimeConfig(cloud, inst));

@@ -14,8 +14,14 @@ namespace kiln {
 
 class Cloud;
 
+// Whether the instance's root device is an instance-store disk (launched from an
+// instance-store-backed image): it can be rebooted and terminated, not stopped or imaged.
+bool InstanceStoreBacked(const Instance& instance);
+
 // The runtime's view of a catalog instance: its attached EBS volumes (opened) and its
-// instance-store disks, user data and type limits.
+// instance-store disks, user data and type limits. An instance-store-backed instance's root is
+// an instance-store disk of its image's root snapshot's size, filled from that snapshot each
+// time the disk is made (FailedPrecondition or NotFound if the image or snapshot is gone).
 Result<InstanceConfig> RuntimeConfig(Cloud& cloud, const Instance& instance);
 
 // Registers a new instance (state pending, volumes attached in the catalog) with the runtime
@@ -32,10 +38,10 @@ void FinishTerminate(Cloud& cloud, const std::string& instance_id);
 // One sweep of the guest watcher: an instance the catalog says is running whose guest has
 // ended on its own (it powered off, or its init died) is settled as EC2 settles an
 // instance-initiated shutdown: stopped, or terminated when its InstanceInitiatedShutdownBehavior
-// says so (its DeleteOnTermination volumes deleted), with StateReason
-// Client.InstanceInitiatedShutdown.
-// The catalog's compare-and-set keeps a sweep from overriding a transition the API started
-// meanwhile (a stop or terminate in flight is left to its own background half).
+// says so or it is instance-store-backed (its DeleteOnTermination volumes deleted), with
+// StateReason Client.InstanceInitiatedShutdown. The catalog's compare-and-set keeps a sweep from
+// overriding a transition the API started meanwhile (a stop or terminate in flight is left to its
+// own background half).
 void SettleEndedGuests(Cloud& cloud);
 
 // Marks an image failed (and its pending snapshots error) with a StateReason.
@@ -45,6 +51,17 @@ Status FailImage(Cloud& cloud, const std::string& image_id, const std::string& c
 // At Open: registers every instance that is not terminated with the runtime, settles those
 // caught mid-transition (stopping -> stopped, shutting-down -> terminated) and boots again
 // those the catalog says are pending or running.
+//
+// Instance-store-backed instances are terminated instead (TerminateLostInstance): the
+// runtime drops instance-store disks whenever kilnd ends (a clean stop stops every instance;
+// host recovery removes what a killed kilnd left), so their root, which was the instance, is
+// gone, as on EC2 when an instance-store-backed instance's host fails. Booting a fresh copy of
+// the image under the same id would silently discard what the guest did while saying it kept
+// running, and would not run its user data again.
 Status RecoverInstances(Cloud& cloud);
+
+// Terminates an instance-store-backed instance whose root was lost: StateReason
+// Server.InternalError, its DeleteOnTermination volumes deleted, its runtime host state removed.
+void TerminateLostInstance(Cloud& cloud, const Instance& instance);
 
 }  // namespace kiln

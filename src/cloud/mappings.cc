@@ -58,9 +58,9 @@ Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params)
       ASSIGN_OR_RETURN(std::optional<int64_t> iops, IntParam(ebs, "Iops", 100, 256000));
       m.iops = iops.value_or(0);
       m.kms_key_id = ebs.Get("KmsKeyId").value_or("");
-      if (m.encrypted || !m.kms_key_id.empty()) {
-        return Ec2Error("InvalidParameterCombination",
-                        "Encrypted EBS volumes are not supported by this kiln version yet");
+      if (!m.kms_key_id.empty() && !m.encrypted) {
+        return Ec2Error("InvalidParameterDependency",
+                        "The parameter KmsKeyId requires the parameter Encrypted to be set.");
       }
     }
     const int kinds = (has_ebs ? 1 : 0) + (m.virtual_name.empty() ? 0 : 1) + (m.no_device ? 1 : 0);
@@ -71,6 +71,12 @@ Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params)
     out.push_back(m);
   }
   return out;
+}
+
+bool MapsDevice(const std::vector<BlockDeviceMapping>& mappings, const std::string& device) {
+  return std::any_of(mappings.begin(), mappings.end(), [&](const BlockDeviceMapping& m) {
+    return SameDevice(m.device_name, device);
+  });
 }
 
 std::vector<BlockDeviceMapping> MergeMappings(const std::vector<BlockDeviceMapping>& image,

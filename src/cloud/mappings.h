@@ -13,7 +13,8 @@ namespace kiln {
 // Every BlockDeviceMapping.N of the request. InvalidBlockDeviceMapping for a device name other
 // than /dev/xvda, /dev/sd[b-z] and /dev/xvd[b-z], a device given twice, a VirtualName other than
 // ephemeralN, or a mapping that is none of EBS, instance store and NoDevice; InvalidParameterValue
-// for a VolumeSize outside 1..16384.
+// for a VolumeSize outside 1..16384; InvalidParameterDependency for an Ebs.KmsKeyId without
+// Ebs.Encrypted=true.
 Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params);
 
 // The request's mappings over the image's, by device name (either spelling): a request mapping
@@ -21,6 +22,9 @@ Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params)
 // NoDevice removes it.
 std::vector<BlockDeviceMapping> MergeMappings(const std::vector<BlockDeviceMapping>& image,
                                               const std::vector<BlockDeviceMapping>& request);
+
+// Whether `mappings` has one for `device` (either spelling).
+bool MapsDevice(const std::vector<BlockDeviceMapping>& mappings, const std::string& device);
 
 // "/dev/sdf" and "/dev/xvdf" name one device.
 bool SameDevice(const std::string& a, const std::string& b);

@@ -34,6 +34,8 @@ Result<std::string> CreateSnapshot(Cloud& cloud, const ActionRequest& req) {
                 .state = SnapshotState::kPending,
                 .description = description,
                 .start_time = cloud.Now(),
+                .encrypted = vol.encrypted,  // sealed as its volume is (SnapshotStore::Start)
+                .kms_key_id = vol.kms_key_id,
                 .storage_key = snap_id};
   std::string job_id;
   {
@@ -74,7 +76,8 @@ Result<std::string> CreateSnapshot(Cloud& cloud, const ActionRequest& req) {
   w.Field("snapshotId", snap_id).Field("volumeId", volume_id).Field("status", "pending");
   w.Field("startTime", snap.start_time).Field("progress", "");
   w.Field("ownerId", snap.owner_id).Field("volumeSize", snap.volume_size);
-  w.Field("description", description).Field("encrypted", false);
+  w.Field("description", description).Field("encrypted", snap.encrypted);
+  w.FieldIfSet("kmsKeyId", snap.kms_key_id);
   actions::WriteTagSet(w, TagsOn(tags, snap_id));
   return std::move(w).Finish();
 }

@@ -7,6 +7,7 @@
 #include "cloud/action_util.h"
 #include "cloud/actions.h"
 #include "cloud/cloud.h"
+#include "cloud/encryption.h"
 #include "cloud/mappings.h"
 #include "ec2/describe.h"
 
@@ -23,6 +24,7 @@ Status WriteVolumeFields(Cloud& cloud, XmlWriter& w, const EbsVolume& v) {
   w.Field("createTime", v.create_time).Field("volumeType", v.volume_type);
   if (v.iops > 0) w.Field("iops", v.iops);
   w.Field("encrypted", v.encrypted).Field("multiAttachEnabled", false);
+  w.FieldIfSet("kmsKeyId", v.kms_key_id);
   actions::WriteTagSet(w, tags);
   return Status::Ok();
 }
@@ -42,29 +44,32 @@ Result<std::string> CreateVolume(Cloud& cloud, const ActionRequest& req) {
     return Ec2Error("InvalidParameterValue", "Invalid value '" + type + "' for VolumeType");
   }
   ASSIGN_OR_RETURN(bool encrypted, BoolParam(p, "Encrypted", false));
-  if (encrypted || p.Get("KmsKeyId")) {
-    return Ec2Error("InvalidParameterCombination",
-                    "Encrypted EBS volumes are not supported by this kiln version yet");
-  }
+  const std::string kms_key_id = p.Get("KmsKeyId").value_or("");
   ASSIGN_OR_RETURN(std::optional<int64_t> iops, IntParam(p, "Iops", 100, 256000));
+  ASSIGN_OR_RETURN(
+      std::optional<int> init_rate,
+      VolumeInitializationRateParam(p, "VolumeInitializationRate", !snapshot_id.empty()));
   if (snapshot_id.empty() && !size) {
     return Ec2Error("MissingParameter",
                     "The request must contain the parameter size or snapshotId");
   }
   int64_t gib = size.value_or(0);
+  std::optional<Snapshot> snap;
   if (!snapshot_id.empty()) {
-    ASSIGN_OR_RETURN(Snapshot snap, UsableSnapshot(cloud, req.caller, snapshot_id));
-    if (snap.state != SnapshotState::kCompleted) {
+    ASSIGN_OR_RETURN(snap, UsableSnapshot(cloud, req.caller, snapshot_id));
+    if (snap->state != SnapshotState::kCompleted) {
       return Ec2Error("IncorrectState", "Snapshot " + snapshot_id + " is not completed");
     }
-    if (gib == 0) gib = snap.volume_size;
-    if (gib < snap.volume_size) {
+    if (gib == 0) gib = snap->volume_size;
+    if (gib < snap->volume_size) {
       return Ec2Error("InvalidParameterValue",
                       "Volume of " + std::to_string(gib) + "GiB is smaller than snapshot " +
-                          snapshot_id + ", expect size >= " + std::to_string(snap.volume_size) +
+                          snapshot_id + ", expect size >= " + std::to_string(snap->volume_size) +
                           "GiB");
     }
   }
+  ASSIGN_OR_RETURN(VolumeSealing sealing, DecideSealing(cloud, req.caller.account_id, encrypted,
+                                                        kms_key_id, snap ? &*snap : nullptr));
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFor(p, "volume", {"volume"}));
   if (req.dry_run) return DryRunSucceeded();
   ASSIGN_OR_RETURN(std::string id, NewId("vol"));
@@ -76,12 +81,16 @@ Result<std::string> CreateVolume(Cloud& cloud, const ActionRequest& req) {
               .state = VolumeState::kAvailable,
               .volume_type = type,
               .iops = iops.value_or(0),
+              .encrypted = sealing.encrypted,
+              .kms_key_id = sealing.kms_key_arn,
               .create_time = cloud.Now(),
               .storage_dir = id};
-  RETURN_IF_ERROR(cloud.storage().CreateVolume(id, snapshot_id, gib).status());
+  RETURN_IF_ERROR(
+      CreateVolumeData(cloud, req.caller.account_id, id, snapshot_id, gib, sealing).status());
   Status s = [&]() -> Status {
     ASSIGN_OR_RETURN(Transaction tx, cloud.catalog().Begin());
     RETURN_IF_ERROR(tx.volumes().Insert(v));
+    if (!snapshot_id.empty()) RETURN_IF_ERROR(RecordVolumeInitialization(tx, id, init_rate));
     if (!tags.empty()) RETURN_IF_ERROR(tx.tags().Set(id, TagsOn(tags, id)));
     return tx.Commit();
   }();
@@ -89,6 +98,7 @@ Result<std::string> CreateVolume(Cloud& cloud, const ActionRequest& req) {
     cloud.storage().DeleteVolume(id).IgnoreError();
     return s;
   }
+  if (!snapshot_id.empty()) cloud.initializer().Start(id);
   XmlWriter w("CreateVolumeResponse", req.request_id);
   RETURN_IF_ERROR(WriteVolumeFields(cloud, w, v));
   return std::move(w).Finish();
@@ -105,6 +115,7 @@ Result<std::string> DeleteVolume(Cloud& cloud, const ActionRequest& req) {
   if (req.dry_run) return DryRunSucceeded();
   RETURN_IF_ERROR(
       cloud.catalog().volumes().UpdateState(id, VolumeState::kAvailable, VolumeState::kDeleting));
+  cloud.initializer().Cancel(id);
   Status s = cloud.storage().DeleteVolume(id);
   if (!s.ok()) {
     spdlog::error("deleting volume {}: {}", id, s.ToString());
@@ -305,7 +316,7 @@ Result<std::string> DescribeVolumes(Cloud& cloud, const ActionRequest& req) {
     std::optional<Attachment> att;
     if (Result<Attachment> a = cloud.catalog().volumes().GetAttachment(v.volume_id); a.ok())
       att = *a;
-    VolumeView view{v, tags, att};
+    VolumeView view{v, tags, att, InitializationRateOf(cloud, v.volume_id)};
     if (!MatchVolume(view, filters)) continue;
     if (!page.Admit(v.volume_id)) break;
     WriteVolume(w, view);
@@ -324,8 +335,9 @@ std::vector<Action> VolumeActions(Cloud& cloud) {
   return {
       {"CreateVolume",
        {"AvailabilityZone", "Size", "SnapshotId", "VolumeType", "Iops", "Encrypted", "KmsKeyId",
-        "Throughput", "MultiAttachEnabled", "ClientToken", "TagSpecification.N.ResourceType",
-        "TagSpecification.N.Tag.N.Key", "TagSpecification.N.Tag.N.Value"},
+        "Throughput", "MultiAttachEnabled", "ClientToken", "VolumeInitializationRate",
+        "TagSpecification.N.ResourceType", "TagSpecification.N.Tag.N.Key",
+        "TagSpecification.N.Tag.N.Value"},
        bind(&CreateVolume),
        true},
       {"DeleteVolume", {"VolumeId"}, bind(&DeleteVolume), true},

@@ -12,13 +12,16 @@
 #include "actions/image_attribute_actions.h"
 #include "actions/key_pair_actions.h"
 #include "actions/network_actions.h"
+#include "actions/snapshot_attribute_actions.h"
 #include "actions/tag_actions.h"
 #include "api/front_end.h"
+#include "api/kms_json_handler.h"
 #include "api/static_actions.h"
 #include "catalog/catalog.h"
 #include "cloud/accounts.h"
 #include "cloud/actions.h"
 #include "cloud/cloud.h"
+#include "cloud/password.h"
 #include "http/http_server.h"
 
 namespace {
@@ -63,17 +66,22 @@ int AccountCreate(const std::string& data_dir, const std::string& name) {
 }
 
 kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
-  std::vector<std::vector<kiln::Action>> groups = {kiln::StaticActions(cloud.options().region),
-                                                   kiln::KeyPairActions(cloud.catalog()),
-                                                   kiln::NetworkActions(cloud.catalog(),
-                                                                        cloud.options().region),
-                                                   kiln::ImageAttributeActions(cloud.catalog()),
-                                                   kiln::TagActions(cloud.catalog()),
-                                                   kiln::InstanceActions(cloud),
-                                                   kiln::ImageActions(cloud),
-                                                   kiln::SnapshotActions(cloud),
-                                                   kiln::VolumeActions(cloud),
-                                                   kiln::InstanceStatusActions(cloud)};
+  std::vector<std::vector<kiln::Action>> groups = {
+      kiln::StaticActions(cloud.options().region),
+      kiln::KeyPairActions(cloud.catalog()),
+      kiln::NetworkActions(cloud.catalog(), cloud.options().region),
+      kiln::ImageAttributeActions(cloud.catalog()),
+      kiln::SnapshotAttributeActions(cloud.catalog()),
+      kiln::TagActions(cloud.catalog()),
+      kiln::InstanceActions(cloud),
+      kiln::ImageActions(cloud),
+      kiln::SnapshotActions(cloud),
+      kiln::VolumeActions(cloud),
+      kiln::InstanceStatusActions(cloud),
+      kiln::PasswordActions(cloud),
+      kiln::VolumeStatusActions(cloud),
+      kiln::EncryptionActions(cloud),
+      kiln::CopyActions(cloud)};
   for (auto& group : groups) {
     for (auto& action : group) RETURN_IF_ERROR(fe.Register(std::move(action)));
   }
@@ -95,13 +103,17 @@ int Serve(const kiln::CloudOptions& options, const std::string& listen) {
   auto cloud = kiln::Cloud::Open(options);
   if (!cloud.ok()) return Fail(cloud.status());
   kiln::Catalog& catalog = (*cloud)->catalog();
+  const kiln::KeyLookup keys = [&catalog](std::string_view key) -> std::optional<kiln::KeyInfo> {
+    auto cred = catalog.accounts().GetCredential(std::string(key));
+    if (!cred.ok()) return std::nullopt;
+    return kiln::KeyInfo{cred->secret_access_key, cred->account_id};
+  };
+  // The KMS JSON API shares the listener: requests with X-Amz-Target go to it.
+  kiln::KmsJsonHandler kms_api((*cloud)->storage().kms(), kiln::KmsJsonOptions{keys, {}});
   kiln::FrontEnd fe(kiln::FrontEndOptions{
-      .keys = [&catalog](std::string_view key) -> std::optional<kiln::KeyInfo> {
-        auto cred = catalog.accounts().GetCredential(std::string(key));
-        if (!cred.ok()) return std::nullopt;
-        return kiln::KeyInfo{cred->secret_access_key, cred->account_id};
-      },
-      .now = {}});
+      .keys = keys, .now = {}, .json_protocol = [&kms_api](const kiln::HttpRequest& r) {
+        return kms_api.Handle(r);
+      }});
   if (auto s = RegisterAll(fe, **cloud); !s.ok()) return Fail(s);
   auto server =
       kiln::HttpServer::Start(http, [&fe](const kiln::HttpRequest& r) { return fe.Handle(r); });

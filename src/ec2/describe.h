@@ -76,6 +76,12 @@ Status CheckImageFilters(const std::vector<Filter>& filters);
 bool MatchImage(const ImageView& image, const std::vector<Filter>& filters);
 // Writes one <item> of imagesSet.
 void WriteImage(XmlWriter& w, const ImageView& image);
+// DescribeImages' ExecutableBy.N: true if any entry admits `image`, whose launch permissions are
+// `perms`, for caller `caller_id`. "all": public images. "self" or the caller's own id: images it
+// owns or that are shared with it by explicit permission (a public image of another account
+// is not). Another account id: the caller's images shared with that account.
+bool ExecutableBy(const Image& image, const std::vector<LaunchPermission>& perms,
+                  const std::string& caller_id, const std::vector<std::string>& executable_by);
 
 // --- Snapshots ---
 
@@ -96,6 +102,7 @@ struct VolumeView {
   const EbsVolume& volume;
   const std::vector<Tag>& tags;
   const std::optional<Attachment>& attachment;
+  int initialization_rate = 0;  // VolumeInitializationRate (MiB/s) asked at creation; 0: none
 };
 // volume-id, status, size, snapshot-id, availability-zone, create-time, volume-type, encrypted,
 // kms-key-id, iops, attachment.instance-id, attachment.device, attachment.status,

@@ -1,4 +1,5 @@
 // DescribeImages: filters and the Image item (botocore shape Image).
+#include <algorithm>
 #include <array>
 
 #include "ec2/describe.h"
@@ -134,6 +135,24 @@ void WriteImage(XmlWriter& w, const ImageView& v) {
   w.Field("hypervisor", "xen");
   WriteStateReason(w, i.state_reason);
   w.Close();
+}
+
+bool ExecutableBy(const Image& image, const std::vector<LaunchPermission>& perms,
+                  const std::string& caller_id, const std::vector<std::string>& executable_by) {
+  auto granted_to = [&](const std::string& account) {
+    return std::any_of(perms.begin(), perms.end(),
+                       [&](const LaunchPermission& p) { return p.user_id == account; });
+  };
+  for (const std::string& e : executable_by) {
+    if (e == "all") {
+      if (image.is_public) return true;
+    } else if (e == "self" || e == caller_id) {
+      if (image.owner_id == caller_id || granted_to(caller_id)) return true;
+    } else if (image.owner_id == caller_id && granted_to(e)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace kiln

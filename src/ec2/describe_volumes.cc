@@ -140,6 +140,7 @@ void WriteVolume(XmlWriter& w, const VolumeView& v) {
   w.FieldIfSet("kmsKeyId", vol.kms_key_id);
   WriteTagSet(w, v.tags);
   w.Field("multiAttachEnabled", false);
+  if (v.initialization_rate > 0) w.Field("volumeInitializationRate", v.initialization_rate);
   w.Close();
 }
 

@@ -10,7 +10,6 @@ parameters only the newer model knows are exercised with the newer client only.
 import datetime
 import os
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -96,8 +95,6 @@ class ApiTest(e2e.KilnTestCase):
     e2e.wait(ec2, 'image_available', ImageIds=[ami])
     e2e.delete_image(ec2, ami)
 
-  @unittest.skip('launching an instance-store-backed image is issue 6; kilnd answers '
-                 'UnsupportedOperation until then')
   def test_errors_instance_store_image(self):
     if MOTO:
       self.skipTest('kiln only')
