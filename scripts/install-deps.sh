@@ -15,6 +15,8 @@ packages=(
   fuse3
   # tools the tests and benchmarks drive
   restic e2fsprogs busybox-static fio zstd
+  # the API throughput benchmark's load generator (bench/api/api_throughput_bench.py)
+  wrk
   # the base image's PID 1 (tini-static reaps and forwards signals without busybox init's sleeps)
   tini
   # the real EC2 clients the end-to-end tests drive (AWS CLI v2, boto3 1.26, Packer 1.6)

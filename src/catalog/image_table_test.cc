@@ -146,6 +146,27 @@ TEST_F(ImageTableTest, ListsByOwnerAndIdsInIdOrderWithCursor) {
   EXPECT_CODE(images().List({.limit = -1}), kInvalidArgument);
 }
 
+// DescribeImages' name pre-filter: GLOB patterns, any of them; [ escaped as [[].
+TEST_F(ImageTableTest, ListsByNameGlobs) {
+  for (const char* name : {"web-1", "web-2", "web-10", "db-1", "a[b]c"}) {
+    ASSERT_OK(images().Insert(MakeImage(name)));
+  }
+  auto names = [&](std::vector<std::string> globs) {
+    std::vector<std::string> out;
+    for (const Image& i : images().List({.name_globs = std::move(globs)}).value()) {
+      out.push_back(i.name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(names({"web-?"}), (std::vector<std::string>{"web-1", "web-2"}));
+  EXPECT_EQ(names({"web-*", "db-1"}),
+            (std::vector<std::string>{"db-1", "web-1", "web-10", "web-2"}));
+  EXPECT_EQ(names({"a[[]b]c"}), (std::vector<std::string>{"a[b]c"}));
+  EXPECT_EQ(names({"WEB-1"}), std::vector<std::string>{}) << "case-sensitive, as EC2";
+  EXPECT_CODE(catalog().snapshots().List({.name_globs = {"x"}}), kInvalidArgument);
+}
+
 TEST_F(ImageTableTest, VisibleToMeansOwnedPublicOrShared) {
   Image mine = MakeImage("mine");
   Image public_image = MakeImage("public", kOther);

@@ -30,6 +30,9 @@ struct ListQuery {
   std::vector<std::string> ids{};  // only these ids (unknown ones are simply absent); empty = any
   std::string after_id{};          // only ids greater than this: the last id of the previous page
   int limit = 0;                   // at most this many; 0 = no limit; negative: InvalidArgument
+  // Images only (InvalidArgument elsewhere): only records whose name matches one of these
+  // SQLite GLOB patterns (* any run, ? one character, [[] a literal [). Empty = any name.
+  std::vector<std::string> name_globs{};
 };
 
 }  // namespace kiln

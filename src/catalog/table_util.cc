@@ -17,7 +17,10 @@ Status CheckListQuery(const ListSpec& spec, const ListQuery& query) {
   if (!query.visible_to.empty() && spec.permissions_table[0] == '\0') {
     return InvalidArgumentError(std::string("visible_to does not apply to ") + spec.table);
   }
-  if (query.ids.size() > kMaxListIds) {
+  if (!query.name_globs.empty() && std::string_view(spec.table) != "images") {
+    return InvalidArgumentError(std::string("name_globs does not apply to ") + spec.table);
+  }
+  if (query.ids.size() + query.name_globs.size() > kMaxListIds) {
     return InvalidArgumentError("too many ids in one list (" + std::to_string(query.ids.size()) +
                                 ")");
   }
@@ -40,6 +43,11 @@ Result<Stmt> PrepareList(Db& db, const ListSpec& spec, const ListQuery& query) {
     for (size_t i = 1; i < query.ids.size(); ++i) sql += ", ?";
     sql += ")";
   }
+  if (!query.name_globs.empty()) {
+    sql += " AND (name GLOB ?";
+    for (size_t i = 1; i < query.name_globs.size(); ++i) sql += " OR name GLOB ?";
+    sql += ")";
+  }
   if (!query.after_id.empty()) sql += " AND " + id + " > ?";
   sql += " ORDER BY " + id;
   if (query.limit > 0) sql += " LIMIT ?";
@@ -48,6 +56,7 @@ Result<Stmt> PrepareList(Db& db, const ListSpec& spec, const ListQuery& query) {
   if (!query.owner_id.empty()) stmt.Bind(query.owner_id);
   if (!query.visible_to.empty()) stmt.Bind(query.visible_to, query.visible_to);
   for (const std::string& each : query.ids) stmt.Bind(each);
+  for (const std::string& each : query.name_globs) stmt.Bind(each);
   if (!query.after_id.empty()) stmt.Bind(query.after_id);
   if (query.limit > 0) stmt.Bind(query.limit);
   return stmt;
