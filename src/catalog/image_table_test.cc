@@ -153,9 +153,10 @@ TEST_F(ImageTableTest, ListsByNameGlobs) {
   }
   auto names = [&](std::vector<std::string> globs) {
     std::vector<std::string> out;
-    for (const Image& i : images().List({.name_globs = std::move(globs)}).value()) {
-      out.push_back(i.name);
-    }
+    Result<std::vector<Image>> listed = images().List({.name_globs = std::move(globs)});
+    EXPECT_OK(listed);
+    if (!listed.ok()) return out;
+    for (const Image& i : *listed) out.push_back(i.name);
     std::sort(out.begin(), out.end());
     return out;
   };

@@ -111,6 +111,9 @@ struct BlockDeviceMapping {
   std::string kms_key_id{};           // Ebs.KmsKeyId
   bool no_device = false;             // NoDevice
   std::string virtual_name{};         // VirtualName: "ephemeralN" for instance store
+  // Ebs.VolumeInitializationRate (MiB/s) of a RunInstances mapping; 0 = none. Only for the
+  // launch: never stored with an image.
+  int initialization_rate_mib = 0;
   bool operator==(const BlockDeviceMapping&) const = default;
 };
 
@@ -217,13 +220,13 @@ struct Vpc {
 
 // Subnet of a VPC, in one availability zone.
 struct Subnet {
-  std::string subnet_id{};             // SubnetId: "subnet-" + 17 hex
-  std::string owner_id{};              // OwnerId
-  std::string vpc_id{};                // VpcId
-  std::string cidr_block{};            // CidrBlock
-  std::string availability_zone{};     // AvailabilityZone, e.g. "us-east-1a"
-  std::string availability_zone_id{};  // AvailabilityZoneId, e.g. "use1-az1"
-  bool default_for_az = false;         // DefaultForAz: at most one per VPC and zone
+  std::string subnet_id{};               // SubnetId: "subnet-" + 17 hex
+  std::string owner_id{};                // OwnerId
+  std::string vpc_id{};                  // VpcId
+  std::string cidr_block{};              // CidrBlock
+  std::string availability_zone{};       // AvailabilityZone, e.g. "us-east-1a"
+  std::string availability_zone_id{};    // AvailabilityZoneId, e.g. "use1-az1"
+  bool default_for_az = false;           // DefaultForAz: at most one per VPC and zone
   bool map_public_ip_on_launch = false;  // MapPublicIpOnLaunch
   std::string state{};                   // State: "available"
   bool operator==(const Subnet&) const = default;
@@ -247,11 +250,11 @@ struct SecurityGroupRule {
 
 // SecurityGroup with its rules. The name is unique per VPC; every VPC has one named "default".
 struct SecurityGroup {
-  std::string group_id{};     // GroupId: "sg-" + 17 hex
-  std::string owner_id{};     // OwnerId
-  std::string vpc_id{};       // VpcId
-  std::string group_name{};   // GroupName
-  std::string description{};  // Description (wire: groupDescription)
+  std::string group_id{};                  // GroupId: "sg-" + 17 hex
+  std::string owner_id{};                  // OwnerId
+  std::string vpc_id{};                    // VpcId
+  std::string group_name{};                // GroupName
+  std::string description{};               // Description (wire: groupDescription)
   std::vector<SecurityGroupRule> rules{};  // ingress and egress, in the order added
   bool operator==(const SecurityGroup&) const = default;
 };
@@ -275,26 +278,26 @@ struct InstanceStoreVolume {
 
 // Instance.
 struct Instance {
-  std::string instance_id{};                        // InstanceId
-  std::string owner_id{};                           // Reservation.OwnerId
-  std::string reservation_id{};                     // Reservation.ReservationId: "r-" + 17 hex
-  std::string image_id{};                           // ImageId
-  std::string instance_type{};                      // InstanceType
-  InstanceState state = InstanceState::kPending;    // State.Name (State.Code: InstanceStateCode)
-  StateReason state_reason{};                       // StateReason
-  std::string state_transition_reason{};            // StateTransitionReason
-  std::string launch_time{};                        // LaunchTime
-  Bytes user_data{};                                // UserData (decoded bytes)
-  std::string key_name{};                           // KeyName
-  std::string availability_zone{};                  // Placement.AvailabilityZone
-  std::string root_device_name{};                   // RootDeviceName
-  std::string root_device_type{};                   // RootDeviceType
-  std::string client_token{};                       // ClientToken: "" or unique per owner
-  int ami_launch_index = 0;                         // AmiLaunchIndex
+  std::string instance_id{};                          // InstanceId
+  std::string owner_id{};                             // Reservation.OwnerId
+  std::string reservation_id{};                       // Reservation.ReservationId: "r-" + 17 hex
+  std::string image_id{};                             // ImageId
+  std::string instance_type{};                        // InstanceType
+  InstanceState state = InstanceState::kPending;      // State.Name (State.Code: InstanceStateCode)
+  StateReason state_reason{};                         // StateReason
+  std::string state_transition_reason{};              // StateTransitionReason
+  std::string launch_time{};                          // LaunchTime
+  Bytes user_data{};                                  // UserData (decoded bytes)
+  std::string key_name{};                             // KeyName
+  std::string availability_zone{};                    // Placement.AvailabilityZone
+  std::string root_device_name{};                     // RootDeviceName
+  std::string root_device_type{};                     // RootDeviceType
+  std::string client_token{};                         // ClientToken: "" or unique per owner
+  int ami_launch_index = 0;                           // AmiLaunchIndex
   std::vector<InstanceStoreVolume> instance_store{};  // in the order given at insert
   // Networking (migration 2). Instances recorded before it have none ("" and empty).
-  std::string vpc_id{};                          // VpcId
-  std::string subnet_id{};                       // SubnetId
+  std::string vpc_id{};                            // VpcId
+  std::string subnet_id{};                         // SubnetId
   std::vector<GroupIdentifier> security_groups{};  // SecurityGroups (groupSet), in launch order
   // InstanceInitiatedShutdownBehavior: "stop" or "terminate" ("" reads as "stop").
   std::string shutdown_behavior{};

@@ -167,6 +167,13 @@ Result<Launch> ParseLaunch(Cloud& cloud, const ActionRequest& req) {
     l.shutdown_behavior = "terminate";
   }
   l.mappings = MergeMappings(l.image.block_device_mappings, req_maps);
+  for (const BlockDeviceMapping& m : l.mappings) {
+    if (m.initialization_rate_mib > 0 && m.snapshot_id.empty()) {
+      return Ec2Error("InvalidParameterCombination",
+                      "The parameter volumeInitializationRate is supported only for volumes "
+                      "created from snapshots.");
+    }
+  }
   const std::vector<std::string_view> taggable = {"instance", "volume"};
   ASSIGN_OR_RETURN(l.instance_tags, TagsFor(p, "instance", taggable));
   ASSIGN_OR_RETURN(l.volume_tags, TagsFor(p, "volume", taggable));
@@ -222,6 +229,7 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
   inst.client_token = l.client_token;
   inst.ami_launch_index = index;
   std::vector<EbsVolume> volumes;
+  std::vector<int> rates;  // each volume's VolumeInitializationRate; 0: kiln's default
   std::vector<Attachment> attachments;
   auto cleanup = [&] {
     for (const EbsVolume& v : volumes) cloud.storage().DeleteVolume(v.volume_id).IgnoreError();
@@ -265,6 +273,7 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
     v.volume_id = *id;
     v.storage_dir = *id;
     volumes.push_back(v);
+    rates.push_back(m.initialization_rate_mib);
     attachments.push_back(Attachment{.volume_id = v.volume_id,
                                      .instance_id = inst.instance_id,
                                      .device = m.device_name,
@@ -275,9 +284,13 @@ Result<Instance> CreateInstance(Cloud& cloud, const ActionRequest& req, const La
   Status s = [&]() -> Status {
     ASSIGN_OR_RETURN(Transaction tx, cloud.catalog().Begin());
     RETURN_IF_ERROR(tx.instances().Insert(inst));
-    for (const EbsVolume& v : volumes) {
+    for (size_t i = 0; i < volumes.size(); ++i) {
+      const EbsVolume& v = volumes[i];
       RETURN_IF_ERROR(tx.volumes().Insert(v));
-      if (!v.snapshot_id.empty()) RETURN_IF_ERROR(RecordVolumeInitialization(tx, v.volume_id, {}));
+      if (!v.snapshot_id.empty()) {
+        RETURN_IF_ERROR(RecordVolumeInitialization(
+            tx, v.volume_id, rates[i] > 0 ? std::optional<int>(rates[i]) : std::nullopt));
+      }
       if (!l.volume_tags.empty())
         RETURN_IF_ERROR(tx.tags().Set(v.volume_id, TagsOn(l.volume_tags, v.volume_id)));
     }
@@ -539,6 +552,7 @@ std::vector<Action> InstanceActions(Cloud& cloud) {
         "BlockDeviceMapping.N.Ebs.Iops",
         "BlockDeviceMapping.N.Ebs.Encrypted",
         "BlockDeviceMapping.N.Ebs.KmsKeyId",
+        "BlockDeviceMapping.N.Ebs.VolumeInitializationRate",
         "BlockDeviceMapping.N.Ebs.Throughput",
         "TagSpecification.N.ResourceType",
         "TagSpecification.N.Tag.N.Key",

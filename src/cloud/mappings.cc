@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "cloud/action_util.h"
+#include "cloud/hydration.h"
 
 namespace kiln {
 namespace {
@@ -58,6 +59,10 @@ Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params)
       ASSIGN_OR_RETURN(std::optional<int64_t> iops, IntParam(ebs, "Iops", 100, 256000));
       m.iops = iops.value_or(0);
       m.kms_key_id = ebs.Get("KmsKeyId").value_or("");
+      // Range only here; whether the volume comes from a snapshot is known after the merge.
+      ASSIGN_OR_RETURN(std::optional<int> rate,
+                       VolumeInitializationRateParam(ebs, "VolumeInitializationRate", true));
+      m.initialization_rate_mib = rate.value_or(0);
       if (!m.kms_key_id.empty() && !m.encrypted) {
         return Ec2Error("InvalidParameterDependency",
                         "The parameter KmsKeyId requires the parameter Encrypted to be set.");

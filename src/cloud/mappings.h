@@ -13,8 +13,8 @@ namespace kiln {
 // Every BlockDeviceMapping.N of the request. InvalidBlockDeviceMapping for a device name other
 // than /dev/xvda, /dev/sd[b-z] and /dev/xvd[b-z], a device given twice, a VirtualName other than
 // ephemeralN, or a mapping that is none of EBS, instance store and NoDevice; InvalidParameterValue
-// for a VolumeSize outside 1..16384; InvalidParameterDependency for an Ebs.KmsKeyId without
-// Ebs.Encrypted=true.
+// for a VolumeSize outside 1..16384 or an Ebs.VolumeInitializationRate outside 100..300;
+// InvalidParameterDependency for an Ebs.KmsKeyId without Ebs.Encrypted=true.
 Result<std::vector<BlockDeviceMapping>> ParseMappings(const QueryParams& params);
 
 // The request's mappings over the image's, by device name (either spelling): a request mapping

@@ -5,11 +5,13 @@ Encrypted and KmsKeyId, encryption by default and the default KMS key
 block device mappings at launch, CreateImage of encrypted volumes (encrypted snapshots under the
 same key), launching such an image on a type with and without EBS encryption support, the
 errors EC2 answers, DryRun, one case through the AWS CLI, and the at-rest scan: a plaintext
-marker written inside an instance onto an encrypted volume and imaged is nowhere under kilnd's
-data dir (logs aside), while the same marker on an unencrypted volume is found.
+marker written inside an instance onto an encrypted volume, imaged and copied (re-sealed under a
+new KMS key) is nowhere under kilnd's data dir (logs aside), while the same marker on an
+unencrypted volume is found.
 
-There is no KMS endpoint yet: keys are the account's aws/ebs key, named by the alias
-alias/aws/ebs, its ARN or its key id (all as DescribeVolumes reports them).
+Keys are mostly the account's aws/ebs key, named by the alias alias/aws/ebs, its ARN or its key
+id (all as DescribeVolumes reports them); the at-rest copy uses a key made through kilnd's KMS
+endpoint (test_kms.py tests the endpoint itself).
 
 Runs under both interpreters: /usr/bin/python3 (boto3 1.26) and the pyenv's (boto3 1.43).
 """
@@ -359,6 +361,15 @@ class EncryptionTest(e2e.KilnTestCase):
     _, ami, vol = self.write_marker(True, token)
     maps = e2e.image(self.ec2, ami)['BlockDeviceMappings']
     self.assertTrue(all(m['Ebs']['Encrypted'] for m in maps if 'Ebs' in m), maps)
+    # Copied too, re-sealed under a new key made through the KMS endpoint.
+    key = self.kiln.client(service='kms').create_key(Description='at-rest copy')['KeyMetadata']
+    copy = self.ec2.copy_image(SourceImageId=ami, SourceRegion=e2e.REGION,
+                               Name=e2e.unique('atrest-copy'), Encrypted=True,
+                               KmsKeyId=key['Arn'])['ImageId']
+    e2e.wait(self.ec2, 'image_available', ImageIds=[copy])
+    copy_maps = e2e.image(self.ec2, copy)['BlockDeviceMappings']
+    self.assertTrue(all(m['Ebs']['KmsKeyId'] == key['Arn'] for m in copy_maps if 'Ebs' in m),
+                    copy_maps)
     found = files_holding(self.kiln.data_dir, marker)
     self.assertEqual(found, [], 'plaintext marker under the data dir')
     # The scan can fail: the same marker on an unencrypted volume is found.
@@ -366,7 +377,7 @@ class EncryptionTest(e2e.KilnTestCase):
     found = files_holding(self.kiln.data_dir, marker)
     self.assertTrue(found, 'the scan did not find the marker on an unencrypted volume')
     self.assertTrue(any(plain_vol in p for p in found), found)
-    for a in (ami, plain_ami):
+    for a in (ami, copy, plain_ami):
       e2e.delete_image(self.ec2, a)
     for v in (vol, plain_vol):
       self.ec2.delete_volume(VolumeId=v)

@@ -108,6 +108,32 @@ class VolumeStatusTest(e2e.KilnTestCase):
     # Paced: 400 MiB at 100 MiB/s cannot have finished at once.
     self.assertGreaterEqual(len(seen), 3, seen)
 
+  def test_rate_on_a_launch_mapping(self):
+    """RunInstances' Ebs.VolumeInitializationRate: the launched volume initializes at that
+    rate; out of range, or on a volume not made from a snapshot, is EC2's error."""
+    if 'VolumeInitializationRate' not in self.ec2.meta.service_model.shape_for(
+        'EbsBlockDevice').members:
+      self.skipTest('this botocore has no EbsBlockDevice.VolumeInitializationRate')
+    ec2 = self.ec2
+    for ebs, code in (({'SnapshotId': self.snapshot_id, 'VolumeInitializationRate': 99},
+                       'InvalidParameterValue'),
+                      ({'VolumeSize': 1, 'VolumeInitializationRate': 100},
+                       'InvalidParameterCombination')):
+      self.assertClientError(code, e2e.run_one, ec2, self.base['ImageId'],
+                             mappings=[{'DeviceName': '/dev/sdg', 'Ebs': ebs}])
+    iid = e2e.run_one(ec2, self.base['ImageId'], mappings=[
+        {'DeviceName': '/dev/sdg', 'Ebs': {'SnapshotId': self.snapshot_id,
+                                            'VolumeInitializationRate': 100,
+                                            'DeleteOnTermination': True}}])
+    self.addCleanup(e2e.terminate, ec2, iid)
+    vid = e2e.volume_ids(ec2, iid)['/dev/sdg']
+    self.assertEqual(ec2.describe_volumes(VolumeIds=[vid])['Volumes'][0].get(
+        'VolumeInitializationRate'), 100)
+    init = self.status(vid)['InitializationStatusDetails']
+    self.assertEqual(init['InitializationType'], 'provisioned-rate')
+    st, _ = self.wait_initialized(vid)
+    self.assertEqual(self.details(st)['initialization-state'], 'completed')
+
   def test_default_rate(self):
     vid = self.create()
     st = self.status(vid)
