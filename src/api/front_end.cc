@@ -198,17 +198,19 @@ std::string NewRequestId() {
   return out;
 }
 
-FrontEnd::FrontEnd(FrontEndOptions options) : options_(std::move(options)) {
-  if (!options_.now) {
-    options_.now = [] {
+void DefaultSigningOptions(KeyLookup& keys, std::function<int64_t()>& now) {
+  if (!now) {
+    now = [] {
       return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count());
     };
   }
-  if (!options_.keys) {
-    options_.keys = [](std::string_view) { return std::optional<KeyInfo>(); };
-  }
+  if (!keys) keys = [](std::string_view) { return std::optional<KeyInfo>(); };
+}
+
+FrontEnd::FrontEnd(FrontEndOptions options) : options_(std::move(options)) {
+  DefaultSigningOptions(options_.keys, options_.now);
 }
 
 Status FrontEnd::Register(Action action) {

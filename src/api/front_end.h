@@ -59,6 +59,10 @@ struct FrontEndOptions {
 // A fresh request id: a random UUID v4 in lower-case hex.
 std::string NewRequestId();
 
+// The defaults of a signed front end's options (FrontEndOptions, KmsJsonOptions): an empty
+// `now` becomes the system clock, an empty `keys` knows no key.
+void DefaultSigningOptions(KeyLookup& keys, std::function<int64_t()>& now);
+
 class FrontEnd {
  public:
   explicit FrontEnd(FrontEndOptions options);

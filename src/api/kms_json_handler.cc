@@ -144,16 +144,7 @@ Result<std::string> RunKmsRequest(KeyService& kms, const std::string& account,
 
 KmsJsonHandler::KmsJsonHandler(KeyService& kms, KmsJsonOptions options)
     : kms_(kms), options_(std::move(options)) {
-  if (!options_.now) {
-    options_.now = [] {
-      return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count());
-    };
-  }
-  if (!options_.keys) {
-    options_.keys = [](std::string_view) { return std::optional<KeyInfo>(); };
-  }
+  DefaultSigningOptions(options_.keys, options_.now);
 }
 
 HttpResponse KmsJsonHandler::Handle(const HttpRequest& request) const {
