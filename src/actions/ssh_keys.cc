@@ -16,21 +16,15 @@
 #include "actions/action_common.h"
 #include "base/bytes.h"
 #include "crypto/base64.h"
+#include "crypto/openssl_ptr.h"
 #include "crypto/rsa_encrypt.h"
 
 namespace kiln::actions {
 namespace {
 
 template <auto Free>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    Free(p);
-  }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using Deleter = OpenSslDeleter<Free>;
 using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using Pkcs8Ptr = std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO_free>>;
 
 constexpr std::string_view kRsaType = "ssh-rsa";
