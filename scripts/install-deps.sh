@@ -9,6 +9,8 @@ packages=(
   # libraries
   libssl-dev libzstd-dev libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libfuse3-dev
+  # the kiln CLI reads the EC2 API's XML answers
+  libpugixml-dev
   # the HTTP server of the EC2 API (Boost.Beast and Asio, header-only)
   libboost-dev
   # FUSE mounts (fusermount3, /etc/fuse.conf) for volumes as block devices
@@ -21,6 +23,10 @@ packages=(
   tini
   # the real EC2 clients the end-to-end tests drive (AWS CLI v2, boto3 1.26, Packer 1.6)
   awscli python3-boto3 packer
+  # the web console's browser test (driven by playwright-core from npm, see tests/browser)
+  chromium
+  # a WebSocket client for the connect endpoint's end-to-end test (Debian's python3)
+  python3-websocket
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cloud/cloud.h"
+#include "store/block_map.h"
 
 namespace kiln {
 
@@ -36,7 +37,8 @@ std::vector<Status> RunAll(Cloud& cloud, std::vector<Capture>& captures) {
   std::vector<Status> results(n, InternalError("capture was not started"));
   std::mutex mu;
   std::condition_variable changed;
-  size_t running = 0;  // guarded by mu
+  size_t running = 0;                    // guarded by mu
+  std::vector<bool> finished(n, false);  // guarded by mu
   std::vector<std::thread> runners;
   for (size_t i = 0; i < n; ++i) {
     if (!captures[i].job) continue;
@@ -48,6 +50,7 @@ std::vector<Status> RunAll(Cloud& cloud, std::vector<Capture>& captures) {
       Status s = captures[i].job->Run().status();
       std::lock_guard lock(mu);
       results[i] = s;
+      finished[i] = true;
       --running;
       changed.notify_all();
     });
@@ -55,10 +58,11 @@ std::vector<Status> RunAll(Cloud& cloud, std::vector<Capture>& captures) {
   std::vector<int> last(n, -1);
   std::unique_lock lock(mu);
   while (running > 0) {
-    // Woken by the end of a capture, or every 200 ms to publish progress.
+    // Woken by the end of a capture, or every 200 ms to publish progress. A finished capture's
+    // progress is not published: RunCaptures completes it in its final transaction.
     changed.wait_for(lock, std::chrono::milliseconds(200));
     for (size_t i = 0; i < n; ++i) {
-      if (!captures[i].job) continue;
+      if (!captures[i].job || finished[i]) continue;
       const int percent = std::min(captures[i].job->progress().Percent(), 99);
       if (percent != last[i]) {
         cloud.catalog().snapshots().SetProgress(captures[i].snapshot_id, percent).IgnoreError();
@@ -74,28 +78,71 @@ std::vector<Status> RunAll(Cloud& cloud, std::vector<Capture>& captures) {
 
 }  // namespace
 
-Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures) {
+uint64_t PendingCaptureBytes(const std::vector<Capture>& captures) {
+  uint64_t bytes = 0;
+  for (const Capture& c : captures) {
+    if (c.job) bytes += c.job->progress().blocks_total * kBlockSize;
+  }
+  return bytes;
+}
+
+namespace {
+
+// Ends every snapshot (completed, or error with its message) and, with `image_id` and no
+// error, the image, in one transaction.
+Status Settle(Catalog& catalog, const std::vector<Capture>& captures,
+              const std::vector<Status>& results, const std::string& image_id) {
+  ASSIGN_OR_RETURN(Transaction tx, catalog.Begin());
+  bool all_ok = true;
+  for (size_t i = 0; i < captures.size(); ++i) {
+    const std::string& id = captures[i].snapshot_id;
+    if (results[i].ok()) {
+      RETURN_IF_ERROR(
+          tx.snapshots().UpdateState(id, SnapshotState::kPending, SnapshotState::kCompleted));
+    } else {
+      all_ok = false;
+      RETURN_IF_ERROR(tx.snapshots().UpdateState(id, SnapshotState::kPending, SnapshotState::kError,
+                                                 results[i].message()));
+    }
+  }
+  if (all_ok && !image_id.empty()) {
+    RETURN_IF_ERROR(
+        tx.images().UpdateState(image_id, ImageState::kPending, ImageState::kAvailable));
+  }
+  return tx.Commit();
+}
+
+}  // namespace
+
+Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures, const std::string& image_id) {
   const std::vector<Status> results = RunAll(cloud, captures);
   Status first;
   for (size_t i = 0; i < captures.size(); ++i) {
-    const Capture& c = captures[i];
-    Status s = results[i];
-    Catalog& catalog = cloud.catalog();
-    if (s.ok()) {
-      s = catalog.snapshots().SetProgress(c.snapshot_id, 100);
-      if (s.ok()) {
-        s = catalog.snapshots().UpdateState(c.snapshot_id, SnapshotState::kPending,
-                                            SnapshotState::kCompleted);
-      }
-    } else {
-      spdlog::error("snapshot {} of {}: {}", c.snapshot_id, c.volume_id, s.ToString());
+    if (results[i].ok()) continue;
+    spdlog::error("snapshot {} of {}: {}", captures[i].snapshot_id, captures[i].volume_id,
+                  results[i].ToString());
+    if (first.ok()) first = results[i];
+  }
+  Status settled = Settle(cloud.catalog(), captures, results, image_id);
+  if (settled.ok()) return first;
+  // One record could not move (a snapshot deleted under way, or the image deregistered while
+  // pending): settle each record alone, so the others still end where they belong.
+  Catalog& catalog = cloud.catalog();
+  for (size_t i = 0; i < captures.size(); ++i) {
+    const std::string& id = captures[i].snapshot_id;
+    if (results[i].ok()) {
       catalog.snapshots()
-          .UpdateState(c.snapshot_id, SnapshotState::kPending, SnapshotState::kError, s.message())
+          .UpdateState(id, SnapshotState::kPending, SnapshotState::kCompleted)
+          .IgnoreError();
+    } else {
+      catalog.snapshots()
+          .UpdateState(id, SnapshotState::kPending, SnapshotState::kError, results[i].message())
           .IgnoreError();
     }
-    if (first.ok() && !s.ok()) first = s;
   }
-  return first;
+  if (!first.ok()) return first;
+  if (image_id.empty()) return Status::Ok();
+  return catalog.images().UpdateState(image_id, ImageState::kPending, ImageState::kAvailable);
 }
 
 }  // namespace kiln

@@ -26,7 +26,13 @@ struct Capture {
 Status StartCaptures(Cloud& cloud, std::vector<Capture>& captures);
 
 // Runs every started capture to the end, all at once. Returns the first error; every
-// snapshot ends completed or error (with the message) either way.
-Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures);
+// snapshot ends completed or error (with the message) either way. With `image_id`, when every
+// capture succeeded, the image moves from pending to available in the same catalog
+// transaction that completes its snapshots: an image is never seen available with a pending
+// snapshot, and the end of an image costs one synchronous commit, not one per snapshot.
+Status RunCaptures(Cloud& cloud, std::vector<Capture>& captures, const std::string& image_id = "");
+
+// Bytes the started `captures` have left to copy (their dirty blocks).
+uint64_t PendingCaptureBytes(const std::vector<Capture>& captures);
 
 }  // namespace kiln
