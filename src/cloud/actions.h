@@ -19,5 +19,7 @@ std::vector<Action> VolumeStatusActions(Cloud& cloud);    // DescribeVolumeStatu
 std::vector<Action> EncryptionActions(Cloud& cloud);
 // CopySnapshot, CopyImage (copy_actions.cc).
 std::vector<Action> CopyActions(Cloud& cloud);
+// DescribeStorageUsage, kiln's extension: stored bytes per image and snapshot (usage_actions.cc).
+std::vector<Action> StorageUsageActions(Cloud& cloud);
 
 }  // namespace kiln

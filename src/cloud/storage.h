@@ -41,6 +41,8 @@ class Storage {
 
   SnapshotStore& snapshots() { return *snapshots_; }
   ChunkStore& store() { return *store_; }
+  // The backend every store writes its frames to (all lineages' chunks side by side).
+  ChunkBackend& backend() { return *backend_; }
   FileSystem& fs() { return fs_; }
   std::string scratch_dir() const;
 

@@ -81,6 +81,7 @@ kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
       kiln::PasswordActions(cloud),
       kiln::VolumeStatusActions(cloud),
       kiln::EncryptionActions(cloud),
+      kiln::StorageUsageActions(cloud),
       kiln::CopyActions(cloud)};
   for (auto& group : groups) {
     for (auto& action : group) RETURN_IF_ERROR(fe.Register(std::move(action)));
