@@ -102,6 +102,8 @@ def main():
   ap.add_argument('--data-mib', type=int, default=512)
   ap.add_argument('--change-mib', type=int, default=16)
   ap.add_argument('--launches', type=int, default=5)
+  ap.add_argument('--keep-log', metavar='PATH',
+                  help="copy kilnd's log here before its data dir is removed (to see where time goes)")
   args = ap.parse_args()
   os.environ['KILN_BUILD_DIR'] = os.path.abspath(args.build_dir)
 
@@ -131,6 +133,8 @@ def main():
     ec2.terminate_instances(InstanceIds=[src, second])
   finally:
     daemon.stop()
+    if args.keep_log:
+      shutil.copyfile(daemon.log_path, args.keep_log)
     daemon.cleanup()
 
   med_img, med_base = statistics.median(from_image), statistics.median(from_base)
