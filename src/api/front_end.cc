@@ -152,6 +152,17 @@ struct LogFields {
   std::string account = "-";
 };
 
+// After authentication: the action, its parameters, DryRun and the handler.
+Result<std::string> Dispatch(const QueryParams& params, const Caller& caller,
+                             const std::map<std::string, Action, std::less<>>& actions,
+                             const std::string& request_id) {
+  ASSIGN_OR_RETURN(const Action* action, FindAction(actions, params));
+  RETURN_IF_ERROR(CheckDeclared(*action, params));
+  ASSIGN_OR_RETURN(bool dry_run, DryRun(params));
+  if (dry_run && !action->checks_dry_run) return DryRunSucceeded();
+  return action->handler(ActionRequest{caller, params, request_id, dry_run});
+}
+
 Result<std::string> Process(const HttpRequest& request, const FrontEndOptions& options,
                             const std::map<std::string, Action, std::less<>>& actions,
                             const std::string& request_id, LogFields& log) {
@@ -169,13 +180,20 @@ Result<std::string> Process(const HttpRequest& request, const FrontEndOptions& o
         return info->secret_access_key;
       }));
   log.account = account_id;
+  return Dispatch(params, Caller{account_id, id.access_key_id, id.region}, actions, request_id);
+}
 
-  ASSIGN_OR_RETURN(const Action* action, FindAction(actions, params));
-  RETURN_IF_ERROR(CheckDeclared(*action, params));
-  ASSIGN_OR_RETURN(bool dry_run, DryRun(params));
-  if (dry_run && !action->checks_dry_run) return DryRunSucceeded();
-  const Caller caller{account_id, id.access_key_id, id.region};
-  return action->handler(ActionRequest{caller, params, request_id, dry_run});
+// The answer to a request, with its log line.
+HttpResponse Respond(Outcome out, const LogFields& log, const std::string& request_id,
+                     std::chrono::steady_clock::time_point start) {
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("{} {} account={} status={} {} {:.1f}ms", request_id, log.action, log.account,
+               out.status, out.code.empty() ? "OK" : out.code, ms);
+  HttpResponse response;
+  response.status = out.status;
+  response.body = std::move(out.body);
+  return response;
 }
 
 }  // namespace
@@ -247,14 +265,31 @@ HttpResponse FrontEnd::Handle(const HttpRequest& request) const {
     Result<std::string> body = Process(request, options_, actions_, request_id, log);
     out = body.ok() ? Outcome{200, "", std::move(*body)} : FromStatus(body.status(), request_id);
   }
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("{} {} account={} status={} {} {:.1f}ms", request_id, log.action, log.account,
-               out.status, out.code.empty() ? "OK" : out.code, ms);
-  HttpResponse response;
-  response.status = out.status;
-  response.body = std::move(out.body);
-  return response;
+  return Respond(std::move(out), log, request_id, start);
+}
+
+HttpResponse FrontEnd::HandleAs(const HttpRequest& request, const Caller& caller) const {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request_id = NewRequestId();
+  LogFields log;
+  log.account = caller.account_id;
+  Result<std::string> body = [&]() -> Result<std::string> {
+    ASSIGN_OR_RETURN(QueryParams params, ParseParams(request));
+    log.action = params.Get("Action").value_or("-");
+    return Dispatch(params, caller, actions_, request_id);
+  }();
+  Outcome out =
+      body.ok() ? Outcome{200, "", std::move(*body)} : FromStatus(body.status(), request_id);
+  return Respond(std::move(out), log, request_id, start);
+}
+
+HttpResponse Ec2ErrorResponse(int status, const std::string& code, std::string_view message,
+                              std::string_view account_id) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string request_id = NewRequestId();
+  LogFields log;
+  if (!account_id.empty()) log.account = std::string(account_id);
+  return Respond(ErrorOutcome(status, code, message, request_id), log, request_id, start);
 }
 
 Status DryRunSucceeded() {

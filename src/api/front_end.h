@@ -63,6 +63,11 @@ std::string NewRequestId();
 // `now` becomes the system clock, an empty `keys` knows no key.
 void DefaultSigningOptions(KeyLookup& keys, std::function<int64_t()>& now);
 
+// An EC2 error document with a fresh request id and HTTP `status`, logged as Handle logs (for
+// refusals made before the pipeline, e.g. a missing session cookie at /kiln/v1/ec2).
+HttpResponse Ec2ErrorResponse(int status, const std::string& code, std::string_view message,
+                              std::string_view account_id = "");
+
 class FrontEnd {
  public:
   explicit FrontEnd(FrontEndOptions options);
@@ -71,6 +76,12 @@ class FrontEnd {
   Status Register(Action action);
 
   HttpResponse Handle(const HttpRequest& request) const;
+
+  // The same pipeline for a request already authenticated some other way (the web console's
+  // session cookie, at /kiln/v1/ec2): the parameters (a POST's form body, a GET's query), then
+  // everything after SigV4 above, as `caller`. The answers, errors, statuses and the log line
+  // are Handle's. The path is not looked at, nor X-Amz-Target (no JSON protocol here).
+  HttpResponse HandleAs(const HttpRequest& request, const Caller& caller) const;
 
  private:
   FrontEndOptions options_;

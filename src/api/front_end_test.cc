@@ -283,5 +283,52 @@ TEST_F(FrontEndTest, EveryResponseHasAFreshRequestId) {
   EXPECT_EQ(ids.size(), 50u);
 }
 
+// HandleAs: the pipeline after SigV4, as a caller authenticated elsewhere (the console).
+TEST_F(FrontEndTest, HandleAsRunsTheActionAsTheGivenCallerWithoutASignature) {
+  const Caller console{"210987654321", "AKIACONSOLE000000000", "us-east-1"};
+  HttpRequest r = Post(WithAction({{"Name", "web"}}));
+  r.path = "/kiln/v1/ec2";
+  HttpResponse res = fe_.HandleAs(r, console);
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_THAT(res.body, HasSubstr("<thing>web</thing>"));
+  EXPECT_EQ(seen_.caller.account_id, "210987654321");
+  EXPECT_EQ(seen_.caller.access_key_id, "AKIACONSOLE000000000");
+  EXPECT_EQ(seen_.caller.region, "us-east-1");
+  EXPECT_EQ(res.content_type, "text/xml;charset=UTF-8");
+}
+
+TEST_F(FrontEndTest, HandleAsAnswersThePipelinesErrorsAsHandleDoes) {
+  const Caller console{kAccount, "AKIACONSOLE000000000", "us-east-1"};
+  HttpRequest malformed = Post({});
+  malformed.body = "Action=DescribeThings&Version=2016-11-15&Name=%zz";
+  const std::vector<std::pair<ErrorCase, HttpRequest>> cases = {
+      {{"malformed form", 400, "MalformedQueryString"}, malformed},
+      {{"no Action", 400, "MissingAction"}, Post({{"Version", "2016-11-15"}})},
+      {{"unknown Action", 400, "InvalidAction"},
+       Post({{"Action", "DescribeNothing"}, {"Version", "2016-11-15"}})},
+      {{"no Version", 400, "MissingParameter"}, Post({{"Action", "DescribeThings"}})},
+      {{"undeclared", 400, "UnknownParameter"}, Post(WithAction({{"Owner.1", "self"}}))},
+      {{"DryRun", 412, "DryRunOperation"}, Post(WithAction({{"DryRun", "true"}}))},
+  };
+  for (const auto& [c, request] : cases) {
+    HttpResponse r = fe_.HandleAs(request, console);
+    EXPECT_EQ(r.status, c.status) << c.what << ": " << r.body;
+    EXPECT_EQ(ErrorCode(r), c.code) << c.what << ": " << r.body;
+  }
+  EXPECT_EQ(seen_.calls, 0);
+  fail_ = NotFoundError("x").WithEc2Code("InvalidThing.NotFound");
+  HttpResponse r = fe_.HandleAs(Post(WithAction({})), console);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorCode(r), "InvalidThing.NotFound");
+}
+
+TEST_F(FrontEndTest, Ec2ErrorResponseIsAnEc2ErrorDocument) {
+  HttpResponse r = Ec2ErrorResponse(403, "AuthFailure", "missing or invalid CSRF token");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(ErrorCode(r), "AuthFailure");
+  EXPECT_THAT(r.body, HasSubstr("<Message>missing or invalid CSRF token</Message>"));
+  EXPECT_THAT(r.body, HasSubstr("<RequestID>"));
+}
+
 }  // namespace
 }  // namespace kiln

@@ -23,6 +23,12 @@
 #include "cloud/cloud.h"
 #include "cloud/password.h"
 #include "http/http_server.h"
+#include "web/connect.h"
+#include "web/console_assets.h"
+#include "web/run_file.h"
+#include "web/session_store.h"
+#include "web/web_api.h"
+#include "web/web_routes.h"
 
 namespace {
 
@@ -31,12 +37,60 @@ int Fail(const kiln::Status& s) {
   return 1;
 }
 
-// build/images beside build/kilnd: where the build puts the base image.
-std::string DefaultImagesDir() {
+// build/NAME beside build/kilnd: where the build puts the base image (images) and the web
+// console's assets (console).
+std::string BesideKilnd(const std::string& name) {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "images";
-  return (exe.parent_path() / "images").string();
+  if (ec) return name;
+  return (exe.parent_path() / name).string();
+}
+
+// The console's assets; none (a 404 that says so) when the default dir was not built.
+kiln::Result<std::unique_ptr<kiln::ConsoleAssets>> LoadConsole(const std::string& dir,
+                                                               bool explicit_dir) {
+  auto assets = kiln::ConsoleAssets::Load(dir);
+  if (assets.ok()) {
+    spdlog::info("web console: {} files from {}", (*assets)->size(), dir);
+    return assets;
+  }
+  if (explicit_dir) return assets.status();
+  spdlog::warn("web console not served: {}", assets.status().ToString());
+  return std::make_unique<kiln::ConsoleAssets>();
+}
+
+// Everything but "/" on the listener: the console's sign-in, its EC2 calls, its assets and the
+// connect endpoint (src/web).
+struct Web {
+  kiln::SessionStore sessions{kiln::SystemClock()};
+  std::unique_ptr<kiln::WebApi> api;
+  std::unique_ptr<kiln::ConsoleAssets> assets;
+  std::unique_ptr<kiln::ConnectEndpoint> connect;
+};
+
+void MakeWeb(Web& web, kiln::Cloud& cloud, const kiln::KeyLookup& keys, const kiln::FrontEnd& fe,
+             std::unique_ptr<kiln::ConsoleAssets> assets) {
+  kiln::Catalog& catalog = cloud.catalog();
+  web.api = std::make_unique<kiln::WebApi>(
+      kiln::WebApiOptions{.keys = keys,
+                          .account_name =
+                              [&catalog](const std::string& id) {
+                                auto a = catalog.accounts().Get(id);
+                                return a.ok() ? a->name : std::string();
+                              },
+                          .region = cloud.options().region},
+      web.sessions, fe, kiln::SystemClock());
+  web.assets = std::move(assets);
+  web.connect = std::make_unique<kiln::ConnectEndpoint>(kiln::ConnectOptions{
+      .sessions = &web.sessions,
+      .keys = keys,
+      .now = {},
+      .instance = [&catalog](const std::string& id) { return catalog.instances().Get(id); },
+      .exec = [&cloud](const std::string& id, const kiln::ExecOptions& options)
+          -> kiln::Result<std::unique_ptr<kiln::Terminal>> {
+        ASSIGN_OR_RETURN(std::unique_ptr<kiln::ExecProcess> p, cloud.runtime().Exec(id, options));
+        return kiln::ExecTerminal(std::move(p));
+      }});
 }
 
 bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
@@ -89,7 +143,8 @@ kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
   return kiln::Status::Ok();
 }
 
-int Serve(const kiln::CloudOptions& options, const std::string& listen) {
+int Serve(const kiln::CloudOptions& options, const std::string& listen,
+          const std::string& console_dir, bool console_dir_explicit) {
   kiln::HttpServerOptions http;
   if (!SplitListen(listen, http.host, http.port)) {
     return Fail(kiln::InvalidArgumentError("--listen must be HOST:PORT, not " + listen));
@@ -101,6 +156,8 @@ int Serve(const kiln::CloudOptions& options, const std::string& listen) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  auto console = LoadConsole(console_dir, console_dir_explicit);
+  if (!console.ok()) return Fail(console.status());
   auto cloud = kiln::Cloud::Open(options);
   if (!cloud.ok()) return Fail(cloud.status());
   kiln::Catalog& catalog = (*cloud)->catalog();
@@ -116,12 +173,22 @@ int Serve(const kiln::CloudOptions& options, const std::string& listen) {
         return kms_api.Handle(r);
       }});
   if (auto s = RegisterAll(fe, **cloud); !s.ok()) return Fail(s);
+  Web web;
+  MakeWeb(web, **cloud, keys, fe, std::move(*console));
+  const kiln::WebRoutes routes{web.api.get(), web.assets.get(), web.connect.get(),
+                               [&fe](const kiln::HttpRequest& r) { return fe.Handle(r); }};
   auto server =
-      kiln::HttpServer::Start(http, [&fe](const kiln::HttpRequest& r) { return fe.Handle(r); });
+      kiln::HttpServer::Start(http, kiln::MakeHttpRouter(routes), kiln::MakeUpgradeRouter(routes));
   if (!server.ok()) return Fail(server.status());
+  const std::string run_dir = kiln::RunDir();
+  const std::string endpoint = kiln::EndpointUrl(http.host, (*server)->port());
+  if (auto s = kiln::WriteRunFile(run_dir, endpoint, options.data_dir, getpid()); !s.ok()) {
+    spdlog::warn("local clients will not find this kilnd: {}", s.ToString());
+  }
   std::printf("kilnd: serving the EC2 API at http://%s:%u/ (region %s), data in %s\n",
               http.host.c_str(), (*server)->port(), options.region.c_str(),
               options.data_dir.c_str());
+  std::printf("kilnd: web console at %s/console/\n", endpoint.c_str());
   std::printf(
       "kilnd: try  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s "
       "--endpoint-url http://%s:%u ec2 describe-images --owners kiln\n",
@@ -130,7 +197,8 @@ int Serve(const kiln::CloudOptions& options, const std::string& listen) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: shutting down", sig);
-  (*server)->Shutdown(10000);
+  if (auto s = kiln::RemoveRunFile(run_dir, getpid()); !s.ok()) spdlog::warn("{}", s.ToString());
+  (*server)->Shutdown(10000);  // WebSocket sessions end here, and their shells with them
   server->reset();
   cloud->reset();  // waits for background work; running instances boot again at next start
   return 0;
@@ -148,6 +216,9 @@ int main(int argc, char** argv) {
   app.add_option("--region", options.region, "the region kilnd presents");
   app.add_option("--images-dir", options.images_dir,
                  "where the base image is (default: images/ beside kilnd)");
+  std::string console_dir;
+  app.add_option("--console-dir", console_dir,
+                 "the web console's built assets (default: console/ beside kilnd)");
   CLI::App* account = app.add_subcommand("account", "manage accounts");
   account->require_subcommand(1);
   CLI::App* create = account->add_subcommand("create", "add an account NAME with new keys");
@@ -161,6 +232,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.data_dir = std::filesystem::absolute(options.data_dir).string();
-  if (options.images_dir.empty()) options.images_dir = DefaultImagesDir();
-  return Serve(options, listen);
+  if (options.images_dir.empty()) options.images_dir = BesideKilnd("images");
+  const bool console_dir_explicit = !console_dir.empty();
+  if (!console_dir_explicit) console_dir = BesideKilnd("console");
+  return Serve(options, listen, console_dir, console_dir_explicit);
 }

@@ -1,23 +1,15 @@
 #include "http/http_server.h"
 
-#include <atomic>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
-#include <condition_variable>
-#include <list>
-#include <mutex>
-#include <thread>
+
+#include "http/http_server_internal.h"
 
 namespace kiln {
 
-namespace beast = boost::beast;
-namespace http = beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
+using http_internal::Connection;
 
 std::optional<std::string_view> HttpRequest::Header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
@@ -30,69 +22,30 @@ std::optional<std::string_view> HttpRequest::Header(std::string_view name) const
 
 namespace {
 
-class Session;
-
-}  // namespace
-
-class HttpServer::Impl {
- public:
-  Impl(const HttpServerOptions& options, HttpHandler handler)
-      : options_(options), handler_(std::move(handler)), ioc_(options.threads) {}
-
-  Status Bind();
-  void Run();
-  void Shutdown(int grace_ms);
-  uint16_t port() const { return port_; }
-
-  const HttpServerOptions& options() const { return options_; }
-  const HttpHandler& handler() const { return handler_; }
-  bool stopping() const { return stopping_.load(); }
-  // Sessions register so that Shutdown can close the idle ones.
-  std::list<std::weak_ptr<Session>>::iterator Register(std::weak_ptr<Session> s);
-  void Unregister(std::list<std::weak_ptr<Session>>::iterator it);
-
- private:
-  void Accept();
-
-  const HttpServerOptions options_;
-  const HttpHandler handler_;
-  // Before the io_context: sessions it still holds unregister when it is destroyed.
-  std::mutex mu_;
-  std::condition_variable drained_;
-  std::list<std::weak_ptr<Session>> sessions_;  // guarded by mu_
-  bool stopped_ = false;                        // guarded by mu_
-  std::atomic<bool> stopping_{false};
-  net::io_context ioc_;
-  tcp::acceptor acceptor_{ioc_};
-  uint16_t port_ = 0;
-  std::vector<std::thread> threads_;
-};
-
-namespace {
-
 // One connection: read a request, answer it, repeat while kept alive. All its work runs on its
 // own strand, so a close from Shutdown never races a read or a write.
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {
+      : stream_(std::move(socket)), strand_(stream_.get_executor()), server_(server) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   }
-  ~Session() { server_.Unregister(registration_); }
+  ~Session() override { server_.Unregister(registration_); }
 
   void Start() {
     registration_ = server_.Register(weak_from_this());
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
   // From Shutdown: an idle connection closes now; a busy one after its response.
-  void CloseIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->Close();
+  void CloseIfIdle() override {
+    net::post(strand_, [self = shared_from_this()] {
+      if (!self->busy_ && !self->upgraded_) self->Close();
     });
   }
   void Close() {
+    if (upgraded_) return;  // the stream belongs to the WebSocket connection now
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -150,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = req.body();
     request.remote = remote_;
+    if (server_.upgrade() && beast::websocket::is_upgrade(req)) return Upgrade(request);
     HttpResponse response;
     try {
       response = server_.handler()(request);
@@ -159,6 +113,24 @@ class Session : public std::enable_shared_from_this<Session> {
       response = Plain(500, "internal error\n");
     }
     Reply(std::move(response), req.keep_alive());
+  }
+
+  // The upgrade handler refuses (an HTTP answer, then the connection closes: a WebSocket client
+  // does not reuse it) or accepts: the stream moves to a WebSocket connection.
+  void Upgrade(const HttpRequest& request) {
+    UpgradeDecision decision;
+    try {
+      decision = server_.upgrade()(request);
+    } catch (const std::exception& e) {
+      return Reply(Plain(500, std::string("internal error: ") + e.what() + "\n"), false);
+    } catch (...) {
+      return Reply(Plain(500, "internal error\n"), false);
+    }
+    if (!decision.session) return Reply(std::move(decision.refusal), false);
+    if (server_.stopping()) return Reply(Plain(503, "shutting down\n"), false);
+    upgraded_ = true;
+    http_internal::StartWebSocket(std::move(stream_), parser_->release(),
+                                  std::move(decision.session), server_);
   }
 
   static HttpResponse Plain(int status, std::string text) {
@@ -190,22 +162,25 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
+  const net::any_io_executor strand_;  // stream_'s, kept: the stream moves away on an upgrade
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
-  bool busy_ = false;  // on the strand: a request is being read, handled or answered
-  std::list<std::weak_ptr<Session>>::iterator registration_;
+  bool busy_ = false;      // on the strand: a request is being read, handled or answered
+  bool upgraded_ = false;  // on the strand: the stream went to a WebSocket connection
+  std::list<std::weak_ptr<Connection>>::iterator registration_;
 };
 
 }  // namespace
 
-std::list<std::weak_ptr<Session>>::iterator HttpServer::Impl::Register(std::weak_ptr<Session> s) {
+std::list<std::weak_ptr<Connection>>::iterator HttpServer::Impl::Register(
+    std::weak_ptr<Connection> s) {
   std::lock_guard lock(mu_);
   return sessions_.insert(sessions_.end(), std::move(s));
 }
 
-void HttpServer::Impl::Unregister(std::list<std::weak_ptr<Session>>::iterator it) {
+void HttpServer::Impl::Unregister(std::list<std::weak_ptr<Connection>>::iterator it) {
   std::lock_guard lock(mu_);
   sessions_.erase(it);
   if (sessions_.empty()) drained_.notify_all();
@@ -250,17 +225,38 @@ void HttpServer::Impl::Run() {
   }
 }
 
+bool HttpServer::Impl::SpawnSession(std::function<void()> session) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return false;
+  ++session_threads_;
+  // Detached, counted: Shutdown waits for the count to reach zero. `session` (and what it
+  // holds) is released before the count drops, so nothing of it outlives Shutdown.
+  std::thread([this, session = std::move(session)]() mutable {
+    session();
+    session = nullptr;
+    std::lock_guard done(mu_);
+    if (--session_threads_ == 0) sessions_done_.notify_all();
+  }).detach();
+  return true;
+}
+
+std::vector<std::shared_ptr<Connection>> HttpServer::Impl::Live() {
+  std::vector<std::shared_ptr<Connection>> live;
+  std::lock_guard lock(mu_);
+  for (auto& weak : sessions_) {
+    if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  return live;
+}
+
 void HttpServer::Impl::Shutdown(int grace_ms) {
-  std::vector<std::shared_ptr<Session>> live;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
     stopped_ = true;
     stopping_ = true;
-    for (auto& weak : sessions_) {
-      if (auto s = weak.lock()) live.push_back(std::move(s));
-    }
   }
+  std::vector<std::shared_ptr<Connection>> live = Live();
   net::post(acceptor_.get_executor(), [this] {
     beast::error_code ec;
     acceptor_.close(ec);
@@ -275,12 +271,18 @@ void HttpServer::Impl::Shutdown(int grace_ms) {
   ioc_.stop();  // cuts what is left
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // WebSocket sessions still running: their reads and writes fail from now on.
+  live = Live();
+  for (auto& s : live) s->Abandon();
+  live.clear();
+  std::unique_lock lock(mu_);
+  sessions_done_.wait(lock, [this] { return session_threads_ == 0; });
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                      HttpHandler handler) {
+                                                      HttpHandler handler, UpgradeHandler upgrade) {
   if (!handler) return InvalidArgumentError("no handler");
-  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(upgrade));
   RETURN_IF_ERROR(impl->Bind());
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

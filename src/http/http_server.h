@@ -10,8 +10,14 @@
 // kept-alive connection too), or whose body takes longer than `request_timeout_ms`, is
 // disconnected. A handler that throws gets a 500.
 //
-// Thread-safety: the handler is called concurrently from the server's threads; it must not
-// block for long (EC2's long work runs as jobs, not inside a request).
+// WebSocket (RFC 6455): with an UpgradeHandler, a GET carrying `Upgrade: websocket` goes to it
+// instead of the handler. It answers with a refusal (an HttpResponse sent as plain HTTP, then
+// the connection closes) or accepts with a WebSocketSession: the server completes the
+// handshake and runs the session on a thread of its own, with a blocking WebSocket to talk
+// through. Without an UpgradeHandler, such requests go to the handler like any other.
+//
+// Thread-safety: the handler and the upgrade handler are called concurrently from the server's
+// threads; they must not block for long (EC2's long work runs as jobs, not inside a request).
 #pragma once
 
 #include <cstdint>
@@ -49,12 +55,51 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+struct WebSocketMessage {
+  bool text = false;  // a text frame (UTF-8); otherwise binary
+  std::string data;
+};
+
+// One accepted WebSocket connection, as its session sees it. Frames are whole messages.
+//
+// Thread-safety: Read is called from one thread at a time (the session's); Write and Close may
+// be called from any threads, also while a Read blocks: they are sent in call order.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Blocks for the next message. Aborted once the connection is over: the peer closed it (or
+  // answered our close), it dropped, or the server is shutting down.
+  virtual Result<WebSocketMessage> Read() = 0;
+  // Sends one message; returns once it is written. Aborted when the connection is over or
+  // closing.
+  virtual Status Write(std::string_view data, bool text) = 0;
+  // Sends a close frame with `code` (1000: normal) after the writes before it, and returns once
+  // the closing handshake is over (or failed, or timed out). Later writes fail. Idempotent.
+  virtual void Close(uint16_t code = 1000, std::string_view reason = "") = 0;
+  // The close code the peer sent (0 if none yet).
+  virtual uint16_t peer_close_code() const = 0;
+};
+
+// Runs on its own thread for the lifetime of the connection; returning ends it (with a close
+// 1000 if the session did not close it). It must return once Read fails: Shutdown waits for it.
+using WebSocketSession = std::function<void(WebSocket&)>;
+
+// The upgrade handler's answer: `session` set accepts; otherwise `refusal` is sent.
+struct UpgradeDecision {
+  HttpResponse refusal;
+  WebSocketSession session;
+};
+using UpgradeHandler = std::function<UpgradeDecision(const HttpRequest&)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an address to bind (IPv4 or IPv6)
   uint16_t port = 8787;            // 0 picks a free port (see HttpServer::port)
   int threads = 4;
   uint32_t max_header_bytes = 16 << 10;
   uint64_t max_body_bytes = 8 << 20;
+  uint64_t max_websocket_message_bytes = 1 << 20;  // a bigger message ends the connection (1009)
+  // A WebSocket peer silent this long is sent a ping; one silent for twice as long is cut.
+  int websocket_idle_timeout_ms = 60000;
   int request_timeout_ms = 30000;  // to receive a request's body once its headers are in
   int idle_timeout_ms = 60000;     // to receive a request's headers
   std::string server_name = "kiln";
@@ -64,8 +109,10 @@ class HttpServer {
  public:
   // Binds and starts serving. InvalidArgument for a bad address; FailedPrecondition if the
   // address is in use or cannot be bound.
+  // `upgrade` may be null (no WebSocket support).
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                   HttpHandler handler);
+                                                   HttpHandler handler,
+                                                   UpgradeHandler upgrade = nullptr);
   // Shutdown(0).
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
@@ -73,8 +120,10 @@ class HttpServer {
 
   uint16_t port() const;  // the bound port
   // Stops accepting; requests under way finish and get their responses (with
-  // "Connection: close"), idle connections close at once; after `grace_ms` whatever is left
-  // is cut. Returns when the threads have stopped. Idempotent.
+  // "Connection: close"), idle connections close at once, WebSocket connections are sent a
+  // close (1001, going away); after `grace_ms` whatever is left is cut, and the Read and Write
+  // of WebSocket sessions still running fail. Returns when the threads have stopped and every
+  // WebSocket session has returned. Idempotent.
   void Shutdown(int grace_ms);
 
   class Impl;

@@ -119,8 +119,13 @@ class Daemon:
   images are available). stop() sends SIGTERM and requires exit status 0 within 30 s.
   """
 
-  def __init__(self, root=None):
+  def __init__(self, root=None, env=None):
+    """`env`: variables added to kilnd's environment. KILN_RUN_DIR (where kilnd writes
+    kilnd.json) defaults to ROOT/run, so a test's kilnd never replaces the one `make run`
+    started in /run/kiln."""
     self.root = root or tempfile.mkdtemp(prefix='kiln-e2e-', dir='/tmp')
+    self.env = dict(env or {})
+    self.env.setdefault('KILN_RUN_DIR', os.path.join(self.root, 'run'))
     self.data_dir = os.path.join(self.root, 'data')
     self.log_path = os.path.join(self.root, 'kilnd.log')
     self.proc = None
@@ -158,7 +163,7 @@ class Daemon:
         raise RuntimeError('%s is missing: build kilnd first (or set KILN_BUILD_DIR)' % exe)
       cmd = [exe, '--data-dir', self.data_dir, '--listen', '127.0.0.1:%d' % self.port]
     self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                 cwd=self.root, close_fds=True)
+                                 cwd=self.root, close_fds=True, env=dict(os.environ, **self.env))
     log.close()
     deadline = time.monotonic() + timeout
     while True:
