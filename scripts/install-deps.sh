@@ -29,17 +29,36 @@ packages=(
   python3-websocket
 )
 
+# Node.js and npm (the web console's vendored xterm.js, the browser test's playwright-core):
+# Debian's only when no node/npm is on PATH already (the machines bring Node.js 20 of their
+# own; playwright-core needs >= 20).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
   fi
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# npm packages, pinned by each package-lock.json: console/ (xterm.js, copied into the build by
+# console/CMakeLists.txt) and tests/browser/ (playwright-core). `npm ci` runs only when
+# node_modules is missing or older than package-lock.json (npm's own node_modules/
+# .package-lock.json records the last install), so a second run costs a few stat calls.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for dir in console tests/browser; do
+  installed="$root/$dir/node_modules/.package-lock.json"
+  if [ ! -f "$installed" ] || [ "$root/$dir/package-lock.json" -nt "$installed" ]; then
+    echo "install-deps: npm ci --prefix $dir"
+    npm ci --prefix "$root/$dir" --no-audit --no-fund --loglevel=error
+  fi
+done
