@@ -123,7 +123,8 @@ const std::vector<std::pair<std::string, std::string>>& AccountAttributes() {
   return kAttributes;
 }
 
-Result<std::string> DescribeAccountAttributes(const ActionRequest& req) {
+Result<std::string> DescribeAccountAttributes(const ActionRequest& req,
+                                              const DefaultVpcLookup& default_vpc) {
   ASSIGN_OR_RETURN(std::vector<std::string> names, req.params.List("AttributeName"));
   for (const std::string& n : names) {
     const auto& attrs = AccountAttributes();
@@ -133,8 +134,12 @@ Result<std::string> DescribeAccountAttributes(const ActionRequest& req) {
   }
   XmlWriter w("DescribeAccountAttributesResponse", req.request_id);
   w.Open("accountAttributeSet");
-  for (const auto& [name, value] : AccountAttributes()) {
+  for (const auto& [name, fixed] : AccountAttributes()) {
     if (!names.empty() && !Contains(names, name)) continue;
+    std::string value = fixed;
+    if (name == "default-vpc" && default_vpc) {
+      ASSIGN_OR_RETURN(value, default_vpc(req.caller.account_id));
+    }
     w.Open("item").Field("attributeName", name);
     w.Open("attributeValueSet").Open("item").Field("attributeValue", value).Close().Close();
     w.Close();
@@ -145,7 +150,7 @@ Result<std::string> DescribeAccountAttributes(const ActionRequest& req) {
 
 }  // namespace
 
-std::vector<Action> StaticActions(std::string region) {
+std::vector<Action> StaticActions(std::string region, DefaultVpcLookup default_vpc) {
   std::vector<Action> actions;
   actions.push_back(
       Action{"DescribeRegions",
@@ -155,10 +160,11 @@ std::vector<Action> StaticActions(std::string region) {
       "DescribeAvailabilityZones",
       {"ZoneName.N", "ZoneId.N", "AllAvailabilityZones", "Filter.N.Name", "Filter.N.Value.N"},
       [region](const ActionRequest& req) { return DescribeAvailabilityZones(region, req); }});
-  actions.push_back(
-      Action{"DescribeAccountAttributes", {"AttributeName.N"}, [](const ActionRequest& req) {
-               return DescribeAccountAttributes(req);
-             }});
+  actions.push_back(Action{"DescribeAccountAttributes",
+                           {"AttributeName.N"},
+                           [default_vpc = std::move(default_vpc)](const ActionRequest& req) {
+                             return DescribeAccountAttributes(req, default_vpc);
+                           }});
   actions.push_back(DescribeInstanceTypesAction());
   return actions;
 }

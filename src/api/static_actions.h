@@ -7,7 +7,8 @@
 //                              available; ZoneName.N, ZoneId.N, AllAvailabilityZones, Filter.N
 //                              (zone-name, zone-id, state, region-name, zone-type, group-name,
 //                              opt-in-status)
-//   DescribeAccountAttributes  supported-platforms VPC, default-vpc none, max-instances 20,
+//   DescribeAccountAttributes  supported-platforms VPC, default-vpc (the caller's default VPC
+//                              from `default_vpc`; none without it), max-instances 20,
 //                              vpc-max-security-groups-per-interface 5, max-elastic-ips 5,
 //                              vpc-max-elastic-ips 5; AttributeName.N
 //   DescribeInstanceTypes      the catalog of api/instance_types.h; InstanceType.N, Filter.N
@@ -23,14 +24,19 @@
 // Thread-safety: the handlers keep no state; call them from any thread.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "api/action.h"
+#include "base/status.h"
 
 namespace kiln {
 
-std::vector<Action> StaticActions(std::string region);
+// The id of an account's default VPC (kilnd makes it on first use); an error is the request's.
+using DefaultVpcLookup = std::function<Result<std::string>(const std::string& account_id)>;
+
+std::vector<Action> StaticActions(std::string region, DefaultVpcLookup default_vpc = {});
 
 // DescribeInstanceTypes alone (static_actions includes it).
 Action DescribeInstanceTypesAction();

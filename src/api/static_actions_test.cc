@@ -136,6 +136,36 @@ TEST_F(StaticActionsTest, DescribeAccountAttributes) {
   EXPECT_EQ(Code("DescribeAccountAttributes", "AttributeName.1=max-cats"), "InvalidParameterValue");
 }
 
+TEST(StaticActionsDefaultVpcTest, DefaultVpcIsTheCallersFromTheLookup) {
+  std::vector<std::string> asked;
+  std::map<std::string, Action> actions;
+  for (Action& a :
+       StaticActions("us-east-1", [&](const std::string& account) -> Result<std::string> {
+         asked.push_back(account);
+         if (account == "210987654321") return IoError("catalog unreadable");
+         return std::string("vpc-0123456789abcdef0");
+       })) {
+    actions.emplace(a.name, std::move(a));
+  }
+  auto call = [&](const std::string& account, const std::string& form) {
+    const Caller caller{account, "AKIAIOSFODNN7EXAMPLE", "us-east-1"};
+    return actions.at("DescribeAccountAttributes")
+        .handler(ActionRequest{caller, *QueryParams::Parse(form), "req-1"});
+  };
+  Result<std::string> r = call("123456789012", "AttributeName.1=default-vpc");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(*r, HasSubstr("<attributeName>default-vpc</attributeName><attributeValueSet><item>"
+                            "<attributeValue>vpc-0123456789abcdef0</attributeValue>"));
+  EXPECT_EQ(asked, std::vector<std::string>{"123456789012"});
+  // Not asked for default-vpc: no lookup (it may create the VPC).
+  ASSERT_TRUE(call("123456789012", "AttributeName.1=max-instances").ok());
+  EXPECT_EQ(asked.size(), 1u);
+  // The lookup's error is the request's.
+  Result<std::string> failed = call("210987654321", "");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), Code::kIoError);
+}
+
 TEST_F(StaticActionsTest, DescribeInstanceTypesListsTheCatalog) {
   const std::string all = Ok("DescribeInstanceTypes");
   std::vector<std::string> names;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "actions/default_network.h"
 #include "actions/image_attribute_actions.h"
 #include "actions/key_pair_actions.h"
 #include "actions/network_actions.h"
@@ -121,7 +122,13 @@ int AccountCreate(const std::string& data_dir, const std::string& name) {
 
 kiln::Status RegisterAll(kiln::FrontEnd& fe, kiln::Cloud& cloud) {
   std::vector<std::vector<kiln::Action>> groups = {
-      kiln::StaticActions(cloud.options().region),
+      kiln::StaticActions(cloud.options().region,
+                          [&cloud](const std::string& account) -> kiln::Result<std::string> {
+                            ASSIGN_OR_RETURN(kiln::Vpc vpc,
+                                             kiln::actions::EnsureDefaultVpc(
+                                                 cloud.catalog(), account, cloud.options().region));
+                            return vpc.vpc_id;
+                          }),
       kiln::KeyPairActions(cloud.catalog()),
       kiln::NetworkActions(cloud.catalog(), cloud.options().region),
       kiln::ImageAttributeActions(cloud.catalog()),

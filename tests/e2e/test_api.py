@@ -300,6 +300,8 @@ class ApiTest(e2e.KilnTestCase):
     self.assertEqual(len(vpcs), 1)
     vpc = vpcs[0]['VpcId']
     self.assertEqual(vpcs[0]['CidrBlock'], '172.31.0.0/16')
+    attrs = ec2.describe_account_attributes(AttributeNames=['default-vpc'])['AccountAttributes']
+    self.assertEqual(attrs[0]['AttributeValues'], [{'AttributeValue': vpc}])
     subnets = ec2.describe_subnets(Filters=[{'Name': 'vpc-id', 'Values': [vpc]}])['Subnets']
     self.assertEqual(len(subnets), 3)
     self.assertTrue(all(s['DefaultForAz'] for s in subnets), subnets)
