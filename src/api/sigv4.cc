@@ -10,24 +10,6 @@
 #include "crypto/sha256.h"
 
 namespace kiln {
-// AWS's URI encoding: unreserved characters stay, everything else is %XX (upper case); '/'
-// stays too when `keep_slash`.
-std::string UriEncode(std::string_view s, bool keep_slash) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/uri.h"  // UriEncode, the canonical form's encoding
 
 namespace kiln {
 
@@ -68,10 +69,6 @@ struct SigV4Identity {
   std::string region;  // from the credential scope
   bool presigned = false;
 };
-
-// AWS's URI encoding (SigV4 canonical form): unreserved characters (A-Z a-z 0-9 - _ . ~) as
-// they are, every other byte %XX in upper case; '/' kept too when `keep_slash`.
-std::string UriEncode(std::string_view s, bool keep_slash = false);
 
 // `now`: seconds since the Unix epoch.
 Result<SigV4Identity> VerifySigV4(const SigV4Request& request, int64_t now,

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "base/uri.h"
 #include "cli/http_client.h"
 #include "cli/sigv4_signer.h"
 
@@ -226,7 +227,7 @@ Result<int> Connect(Context& ctx, const std::string& instance_id) {
   const auto [rows, cols] = TerminalSize();
   SigningRequest req;
   req.method = "GET";
-  req.path = url.path + "/kiln/v1/instances/" + AwsUriEncode(instance_id) + "/connect";
+  req.path = url.path + "/kiln/v1/instances/" + UriEncode(instance_id) + "/connect";
   req.query = "rows=" + std::to_string(rows) + "&cols=" + std::to_string(cols);
   req.headers = {{"Host", url.HostHeader()}};
   const HeaderList auth =

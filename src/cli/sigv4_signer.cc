@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "base/bytes.h"
+#include "base/uri.h"
 #include "crypto/crypto.h"
 #include "crypto/sha256.h"
 
@@ -68,7 +69,7 @@ std::string CanonicalQuery(std::string_view query) {
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
     const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    pairs.emplace_back(AwsUriEncode(UriDecode(pair.substr(0, eq))), AwsUriEncode(UriDecode(value)));
+    pairs.emplace_back(UriEncode(UriDecode(pair.substr(0, eq))), UriEncode(UriDecode(value)));
   }
   std::sort(pairs.begin(), pairs.end());
   std::string out;
@@ -88,27 +89,11 @@ std::string SignedHeaderNames(const SigningRequest& request) {
 
 }  // namespace
 
-std::string AwsUriEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
   for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
-    out += AwsUriEncode(k) + "=" + AwsUriEncode(v);
+    out += UriEncode(k) + "=" + UriEncode(v);
   }
   return out;
 }

@@ -32,10 +32,6 @@ struct SigningRequest {
   std::string payload;  // the body ("" for GET)
 };
 
-// AWS's URI encoding: unreserved characters (A-Z a-z 0-9 - _ . ~) as they are, every other byte
-// %XX in upper case ('/' too unless keep_slash).
-std::string AwsUriEncode(std::string_view s, bool keep_slash = false);
-
 // name=value&... of `params` in AWS's encoding, in the given order (a form body or a query).
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& params);
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "api/sigv4.h"
+#include "base/uri.h"
 
 namespace kiln::cli {
 namespace {
@@ -44,8 +45,8 @@ TEST(SigV4SignerTest, HeaderValuesTrimmedAndRepeatedJoined) {
 }
 
 TEST(SigV4SignerTest, UriEncodeAndFormEncode) {
-  EXPECT_EQ(AwsUriEncode("a b/c~d*"), "a%20b%2Fc~d%2A");
-  EXPECT_EQ(AwsUriEncode("/a b", true), "/a%20b");
+  EXPECT_EQ(UriEncode("a b/c~d*"), "a%20b%2Fc~d%2A");
+  EXPECT_EQ(UriEncode("/a b", true), "/a%20b");
   EXPECT_EQ(FormEncode({{"Action", "X"}, {"Name", "a=b&c"}}), "Action=X&Name=a%3Db%26c");
   EXPECT_EQ(AmzDate(1440938160), "20150830T123600Z");
 }
