@@ -37,8 +37,10 @@ build-fuzz: deps $(FUZZ_BUILD)/build.ninja
 # The whole suite: unit, crash and model tests; the core libraries again under ASan+UBSan;
 # then each parser's fuzz target for a bounded time.
 # To fit CI's 2 cores: the normal tree's CPU-bound tests run first in parallel; then its host
-# and end-to-end tests (serial, mostly waiting on containers and clients) run while the ASan and
-# fuzz trees build at the lowest CPU priority (nice 19), so the tests keep the CPU they need.
+# and end-to-end tests run while the ASan and fuzz trees build at the lowest CPU priority
+# (nice 19), so the tests keep the CPU they need. The host tests (root, FUSE, loop devices)
+# run alone (RUN_SERIAL); the end-to-end files, each with its own kilnd, data dir and port and
+# mostly waiting on guests and clients, two at a time.
 # The builds' output goes to a log, printed if a build fails.
 test: build $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'host|e2e'
@@ -46,7 +48,7 @@ test: build $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	( nice -n 19 cmake --build $(ASAN_BUILD) -j $(JOBS) && \
 	  nice -n 19 cmake --build $(FUZZ_BUILD) -j $(JOBS) --target kiln_fuzz_targets ) >$$log 2>&1 & \
 	builds=$$!; \
-	(cd $(BUILD) && ctest --output-on-failure --timeout 900 -L 'host|e2e'); tests=$$?; \
+	(cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900 -L 'host|e2e'); tests=$$?; \
 	echo "test: waiting for the ASan and fuzz builds (log: $$log)"; \
 	wait $$builds; b=$$?; tail -n 3 $$log; \
 	if [ $$b -ne 0 ]; then cat $$log; echo "test: the ASan/fuzz build failed"; fi; \
@@ -64,6 +66,7 @@ bench: build
 # Instances are containers, so it runs as root (sudo if needed).
 run: build
 	@echo "kilnd: data in $(DATA_DIR); point clients at http://$(LISTEN) with the keys in $(DATA_DIR)/credentials"
+	@echo "kilnd: the web console is http://$(LISTEN)/console/; from another terminal, $(BUILD)/kiln images --owner kiln"
 	$(if $(filter 0,$(shell id -u)),,sudo) $(BUILD)/kilnd --data-dir $(DATA_DIR) --listen $(LISTEN)
 
 format:
