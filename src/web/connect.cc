@@ -108,21 +108,6 @@ bool WriteAll(int fd, std::string_view data, const std::atomic<bool>& output_don
   return true;
 }
 
-void HandleControl(const std::string& text, Terminal& terminal) {
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || j.value("type", "") != "resize") return;
-  auto dim = [&](const char* name) -> int {
-    auto it = j.find(name);
-    if (it == j.end() || !it->is_number_integer()) return 0;
-    const int64_t v = it->get<int64_t>();
-    return v >= 1 && v <= kMaxDimension ? static_cast<int>(v) : 0;
-  };
-  const int rows = dim("rows"), cols = dim("cols");
-  if (rows > 0 && cols > 0) {
-    terminal.Resize(static_cast<uint16_t>(rows), static_cast<uint16_t>(cols)).IgnoreError();
-  }
-}
-
 // The shell's output to the client until the shell ends (then the exit frame and the close)
 // or `stop_fd` becomes readable (the client went: no exit frame).
 void PumpOutput(WebSocket& ws, Terminal& terminal, int stop_fd) {
@@ -161,6 +146,27 @@ std::unique_ptr<Terminal> ExecTerminal(std::unique_ptr<ExecProcess> process) {
   return std::make_unique<ExecTerminalImpl>(std::move(process));
 }
 
+void HandleControlText(const std::string& text, Terminal& terminal) {
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return;
+  // Not j.value("type", ""): it throws when "type" is not a string, and an exception here would
+  // end kilnd (the session thread's output pump is still joinable).
+  auto type = j.find("type");
+  if (type == j.end() || !type->is_string() || type->get_ref<const std::string&>() != "resize") {
+    return;
+  }
+  auto dim = [&](const char* name) -> int {
+    auto it = j.find(name);
+    if (it == j.end() || !it->is_number_integer()) return 0;
+    const int64_t v = it->get<int64_t>();
+    return v >= 1 && v <= kMaxDimension ? static_cast<int>(v) : 0;
+  };
+  const int rows = dim("rows"), cols = dim("cols");
+  if (rows > 0 && cols > 0) {
+    terminal.Resize(static_cast<uint16_t>(rows), static_cast<uint16_t>(cols)).IgnoreError();
+  }
+}
+
 void RunTerminalSession(WebSocket& ws, Terminal& terminal) {
   const int fd = terminal.fd();
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);  // both pumps poll
@@ -178,7 +184,7 @@ void RunTerminalSession(WebSocket& ws, Terminal& terminal) {
     Result<WebSocketMessage> m = ws.Read();
     if (!m.ok()) break;  // the client closed or went, or the exit frame's close completed
     if (m->text) {
-      HandleControl(m->data, terminal);
+      HandleControlText(m->data, terminal);
     } else if (!output_done) {
       WriteAll(fd, m->data, output_done);
     }

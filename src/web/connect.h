@@ -85,6 +85,12 @@ class ConnectEndpoint {
   ConnectOptions options_;
 };
 
+// Acts on one text frame from the client: a well-formed resize message
+// {"type": "resize", "rows": N, "cols": N} with both in 1..1000 resizes `terminal`; any other
+// text (malformed JSON, another type, a size out of range) is ignored. Never throws. Exposed
+// for the connect_control_fuzz target.
+void HandleControlText(const std::string& text, Terminal& terminal);
+
 // Pumps bytes between `ws` and `terminal` until the shell ends (exit frame, close 1000) or the
 // client goes (the shell is then killed by the caller destroying the Terminal). Blocks; one
 // extra thread reads the terminal.

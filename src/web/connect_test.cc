@@ -382,5 +382,35 @@ TEST_F(ConnectSessionTest, ShutdownEndsSessions) {
   EXPECT_EQ(destroyed_, 1) << "Shutdown waited for the session and its shell";
 }
 
+// A terminal that records resizes (HandleControlText's only effect).
+class RecordingTerminal : public Terminal {
+ public:
+  int fd() const override { return -1; }
+  Status Resize(uint16_t rows, uint16_t cols) override {
+    sizes.emplace_back(rows, cols);
+    return Status::Ok();
+  }
+  Result<int> Wait(int) override { return 0; }
+  std::vector<std::pair<uint16_t, uint16_t>> sizes;
+};
+
+// Found by connect_control_fuzz: a "type" that is not a string threw inside the session
+// thread, which ended kilnd (std::terminate).
+TEST(HandleControlTextTest, ResizesOnlyForAWellFormedMessageAndNeverThrows) {
+  RecordingTerminal t;
+  for (const char* bad :
+       {R"({"type":1})", R"({"type":null,"rows":5,"cols":5})",
+        R"({"type":["resize"],"rows":5,"cols":5})", R"({"type":"resize","rows":"5","cols":5})",
+        R"({"type":"resize","rows":0,"cols":5})", R"({"type":"resize","rows":5,"cols":1001})",
+        R"({"type":"resize","rows":5.5,"cols":5})", R"({"type":"resize"})", "[1,2]", "not json", "",
+        "\xa3HH01\xfb"}) {
+    HandleControlText(bad, t);
+  }
+  EXPECT_TRUE(t.sizes.empty());
+  HandleControlText(R"({"type":"resize","rows":40,"cols":120})", t);
+  ASSERT_EQ(t.sizes.size(), 1u);
+  EXPECT_EQ(t.sizes[0], std::make_pair(uint16_t{40}, uint16_t{120}));
+}
+
 }  // namespace
 }  // namespace kiln

@@ -298,5 +298,15 @@ TEST(WebUtilTest, CookiesAndOrigin) {
   EXPECT_EQ(IsoSeconds(1795000000ull * 1000000 + 999999), "2026-11-18T11:06:40Z");
 }
 
+// Found by web_request_fuzz: a path with bytes that are not UTF-8 (Beast lets them through)
+// made the JSON error body throw instead of answering.
+TEST_F(WebApiTest, AnUnknownPathWithBytesThatAreNotUtf8IsA404WithValidJson) {
+  HttpResponse r = api_.Handle(Request("GET", "/kiln/v1/\xff\xfe"));
+  EXPECT_EQ(r.status, 404);
+  const nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.body;
+  EXPECT_EQ(j["code"], "NotFound");
+}
+
 }  // namespace
 }  // namespace kiln

@@ -58,7 +58,9 @@ HttpResponse JsonResponse(int status, std::string body) {
 
 HttpResponse JsonError(int status, std::string_view code, std::string_view message) {
   nlohmann::json j = {{"code", std::string(code)}, {"message", std::string(message)}};
-  return JsonResponse(status, j.dump());
+  // Messages quote request bytes (a path, an instance id) that need not be UTF-8; the default
+  // dump() throws on those, so invalid bytes become U+FFFD instead.
+  return JsonResponse(status, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::string IsoSeconds(uint64_t wall_micros) {
