@@ -1,5 +1,6 @@
 // The listing commands (images, instances, snapshots, volumes), console and deregister.
 #include <algorithm>
+#include <limits>
 
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -16,7 +17,14 @@ std::string Owner(const ImageInfo& i) {
 
 std::string ImageSize(const ImageInfo& i) {
   int64_t gib = 0;
-  for (const BlockDevice& d : i.block_devices) gib += d.volume_size;
+  // The server's numbers: saturate rather than overflow on absurd sizes.
+  for (const BlockDevice& d : i.block_devices) {
+    if (d.volume_size > 0) {
+      gib = d.volume_size > std::numeric_limits<int64_t>::max() - gib
+                ? std::numeric_limits<int64_t>::max()
+                : gib + d.volume_size;
+    }
+  }
   return gib > 0 ? std::to_string(gib) + " GiB" : "";
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -146,6 +147,10 @@ Result<KilndInfo> ParseKilndJson(std::string_view text, std::string_view source)
   if (!j.contains("endpoint") || !j["endpoint"].is_string()) return bad("no \"endpoint\" string");
   if (!j.contains("dataDir") || !j["dataDir"].is_string()) return bad("no \"dataDir\" string");
   if (!j.contains("pid") || !j["pid"].is_number_integer()) return bad("no \"pid\" number");
+  // get<int>() would wrap a pid beyond int to some other process's.
+  if (j["pid"] < 1 || j["pid"] > std::numeric_limits<int>::max()) {
+    return bad("\"pid\" out of range");
+  }
   info.endpoint = j["endpoint"].get<std::string>();
   info.data_dir = j["dataDir"].get<std::string>();
   info.pid = j["pid"].get<int>();

@@ -53,7 +53,11 @@ TEST(ParseKilndJsonTest, GoodAndBad) {
   EXPECT_EQ(info->pid, 42);
   for (const char* text :
        {"", "{", "[]", R"({"endpoint": 1, "dataDir": "/d", "pid": 1})",
-        R"({"endpoint": "x", "pid": 1})", R"({"endpoint": "x", "dataDir": "/d"})"}) {
+        R"({"endpoint": "x", "pid": 1})", R"({"endpoint": "x", "dataDir": "/d"})",
+        // Found by cli_config_fuzz's review: 4294967338 used to wrap to pid 42.
+        R"({"endpoint": "x", "dataDir": "/d", "pid": 4294967338})",
+        R"({"endpoint": "x", "dataDir": "/d", "pid": 0})",
+        R"({"endpoint": "x", "dataDir": "/d", "pid": -1})"}) {
     EXPECT_FALSE(ParseKilndJson(text, "k").ok()) << text;
   }
 }

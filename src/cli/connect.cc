@@ -10,6 +10,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <cerrno>
+#include <climits>
 #include <deque>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -118,11 +119,7 @@ class Session {
   }
 
   void OnControl(const std::string& text) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_object() && j.value("type", "") == "exit" && j.contains("code") &&
-        j["code"].is_number_integer()) {
-      exit_code_ = j["code"].get<int>();
-    }
+    if (const std::optional<int> code = ParseExitFrame(text)) exit_code_ = code;
   }
 
   void WatchSignals() {
@@ -203,10 +200,32 @@ Status Refusal(const Url& url, const std::string& target, const HeaderList& auth
 
 }  // namespace
 
+std::optional<int> ParseExitFrame(std::string_view text) {
+  // The server's text: no value() or get<>() that throws on a field of another type, and no
+  // code that does not fit an int.
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  const auto type = j.find("type");
+  const auto code = j.find("code");
+  if (type == j.end() || *type != "exit" || code == j.end()) return std::nullopt;
+  if (code->is_number_unsigned()) {
+    const uint64_t v = code->get<uint64_t>();
+    if (v > static_cast<uint64_t>(INT_MAX)) return std::nullopt;
+    return static_cast<int>(v);
+  }
+  if (!code->is_number_integer()) return std::nullopt;
+  const int64_t v = code->get<int64_t>();
+  if (v < INT_MIN || v > INT_MAX) return std::nullopt;
+  return static_cast<int>(v);
+}
+
 Status ConnectRefusal(int http_status, const std::string& body) {
   const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("code") && j["code"].is_string()) {
-    const std::string message = j.value("message", "(no message)");
+  if (j.is_object() && j.contains("code") && j["code"].is_string() &&
+      !j["code"].get<std::string>().empty()) {
+    const std::string message = j.contains("message") && j["message"].is_string()
+                                    ? j["message"].get<std::string>()
+                                    : std::string("(no message)");
     return Status(http_status >= 500 ? Code::kUnavailable : Code::kInvalidArgument, message)
         .WithEc2Code(j["code"].get<std::string>());
   }

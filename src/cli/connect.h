@@ -13,7 +13,9 @@
 // frame is Unavailable.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "cli/output.h"
@@ -26,5 +28,9 @@ Result<int> Connect(Context& ctx, const std::string& instance_id);
 // The refusal a non-101 answer to the upgrade means (its JSON body's code and message when
 // there is one).
 Status ConnectRefusal(int http_status, const std::string& body);
+
+// The exit status a text frame from the server carries ({"type": "exit", "code": N}); nullopt
+// for any other text (other types, malformed JSON). Never throws.
+std::optional<int> ParseExitFrame(std::string_view text);
 
 }  // namespace kiln::cli

@@ -121,7 +121,8 @@ std::optional<int64_t> ParseIsoTime(std::string_view s) {
     if (f < 0) return std::nullopt;
   }
   const std::string_view rest = s.substr(19, s.size() - 20);
-  if (!rest.empty() && (rest[0] != '.' || Digits(rest, 1, rest.size() - 1) < 0)) {
+  // Any number of fraction digits (not read as a number: it would overflow an int).
+  if (!rest.empty() && (rest[0] != '.' || rest.find_first_not_of("0123456789", 1) != rest.npos)) {
     return std::nullopt;
   }
   tm.tm_year = fields[0] - 1900;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/block_devices.h"
+#include "cli/connect.h"
 #include "cli/progress.h"
 
 namespace kiln::cli {
@@ -50,6 +51,9 @@ TEST(RelativeTimeTest, Units) {
 TEST(RelativeTimeTest, IsoTimes) {
   EXPECT_EQ(ParseIsoTime("1970-01-01T00:01:00Z"), 60);
   EXPECT_EQ(ParseIsoTime("2026-11-27T10:53:21.538Z"), ParseIsoTime("2026-11-27T10:53:21Z"));
+  // A long fraction overflowed an int (UBSan, found by cli_xml_fuzz).
+  EXPECT_EQ(ParseIsoTime("2026-11-27T10:53:21.12345678901234567890Z"),
+            ParseIsoTime("2026-11-27T10:53:21Z"));
   for (const char* bad : {"", "2026-11-27", "2026-11-27T10:53:21", "2026-13-27T10:53:21Z",
                           "2026-11-27T10:53:21.x8Z", "abcd-11-27T10:53:21Z"}) {
     EXPECT_FALSE(ParseIsoTime(bad).has_value()) << bad;
@@ -140,6 +144,22 @@ TEST(ProgressDisplayTest, InPlaceRedrawsWithBars) {
   free(buf);
   EXPECT_NE(text.find("\033[1A"), std::string::npos);  // cursor back up one line
   EXPECT_NE(text.find("[##################............] 60%"), std::string::npos) << text;
+}
+
+// Found by cli_connect_fuzz: a "type" that is not a string threw in the read handler, and an
+// exit code past int's range wrapped.
+TEST(ConnectFramesTest, ExitFramesAndRefusalsNeverThrow) {
+  EXPECT_EQ(ParseExitFrame(R"({"type":"exit","code":3})"), 3);
+  EXPECT_EQ(ParseExitFrame(R"({"type":0})"), std::nullopt);
+  EXPECT_EQ(ParseExitFrame(R"({"type":"exit","code":4294967296})"), std::nullopt);
+  EXPECT_EQ(ParseExitFrame(R"({"type":"exit","code":"3"})"), std::nullopt);
+  EXPECT_EQ(ParseExitFrame("not json"), std::nullopt);
+  const Status odd = ConnectRefusal(409, R"({"code":"X","message":1})");
+  EXPECT_FALSE(odd.ok());
+  EXPECT_EQ(odd.ec2_code().value_or(""), "X");
+  const Status empty = ConnectRefusal(404, R"({"code":""})");
+  EXPECT_FALSE(empty.ok());
+  EXPECT_NE(empty.ec2_code().value_or("none"), "");
 }
 
 }  // namespace

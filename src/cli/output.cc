@@ -63,7 +63,11 @@ void Print(Context& ctx, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), ctx.out);
 }
 
-void PrintJson(Context& ctx, const nlohmann::json& value) { Print(ctx, value.dump(2) + "\n"); }
+// The server's strings are not checked to be UTF-8 (pugixml passes bytes through): invalid
+// sequences print as U+FFFD rather than making dump() throw.
+void PrintJson(Context& ctx, const nlohmann::json& value) {
+  Print(ctx, value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
 
 nlohmann::json ToJson(const ImageInfo& i) {
   nlohmann::json j = {{"ImageId", i.image_id},
