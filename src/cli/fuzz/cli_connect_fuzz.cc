@@ -8,7 +8,7 @@
 // exit-shaped frame from fuzzed pieces, else the rest is the text as it is.
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <climits>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -50,22 +50,18 @@ std::string BuildFrame(FuzzedDataProvider& fdp) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// The contract read another way than ParseExitFrame reads it: an integer "code" fits an int
+// exactly when its decimal text (nlohmann's dump) parses as an int with std::from_chars, which
+// reports out-of-range values itself.
 std::optional<int> Expected(const std::string& text) {
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  const auto type = j.find("type");
-  const auto code = j.find("code");
-  if (type == j.end() || !type->is_string() || *type != "exit") return std::nullopt;
-  if (code == j.end()) return std::nullopt;
-  if (code->is_number_unsigned()) {
-    const uint64_t v = code->get<uint64_t>();
-    if (v > static_cast<uint64_t>(INT_MAX)) return std::nullopt;
-    return static_cast<int>(v);
-  }
-  if (!code->is_number_integer()) return std::nullopt;
-  const int64_t v = code->get<int64_t>();
-  if (v < INT_MIN || v > INT_MAX) return std::nullopt;
-  return static_cast<int>(v);
+  if (!j.is_object() || !j.contains("type") || !j.contains("code")) return std::nullopt;
+  if (j["type"] != nlohmann::json("exit") || !j["code"].is_number_integer()) return std::nullopt;
+  const std::string digits = j["code"].dump();
+  int v = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace
