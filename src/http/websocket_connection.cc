@@ -1,8 +1,8 @@
 // A WebSocket connection: Beast's asynchronous websocket::stream on the connection's strand,
 // behind the blocking WebSocket interface a session thread uses. A read loop fills an inbox
 // (paused while it is full, so a fast client cannot grow it without bound); writes and the close
-// go through one queue so that Beast never sees two writes at once and a close never overtakes
-// a write.
+// go through one queue, which starts only once the handshake's answer is written, so that Beast
+// never sees two writes at once and a close never overtakes a write.
 #include <algorithm>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -70,7 +70,11 @@ class WsConnection : public Connection,
         .IgnoreError();
   }
 
+  // No handler runs any more, so the socket can be closed from here: the client sees the
+  // connection end instead of waiting on it until the server is destroyed.
   void Abandon() override {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
     std::lock_guard lock(mu_);
     dead_ = true;
     if (!read_done_) {
@@ -124,8 +128,18 @@ class WsConnection : public Connection,
   }
 
   void OnAccept(beast::error_code ec) {
-    if (ec) return OnRead(ec);  // the handshake failed: the session never runs
+    if (ec) {  // the handshake failed: the session never runs, and nothing queued is sent
+      {
+        std::lock_guard lock(mu_);
+        dead_ = true;
+        for (auto& item : outbox_) Finish(*item, AbortedError("websocket handshake failed"));
+        outbox_.clear();
+        writing_ = false;
+      }
+      return OnRead(ec);
+    }
     ReadMore();
+    WriteNext();  // what was queued during the handshake (a close from Shutdown), if anything
     const bool spawned = server_.SpawnSession([self = shared_from_this()] { self->RunSession(); });
     if (!spawned) CloseIfIdle();
   }
@@ -237,7 +251,10 @@ class WsConnection : public Connection,
   bool read_paused_ = false;                      // guarded by mu_
   std::string read_error_;                        // guarded by mu_
   std::deque<std::shared_ptr<Outgoing>> outbox_;  // guarded by mu_; the front is being sent
-  bool writing_ = false;                          // guarded by mu_: WriteNext is scheduled
+  // Guarded by mu_: a write is under way or scheduled. True from the start: the handshake's
+  // answer is a write, and Beast allows one at a time, so a close that Shutdown queues meanwhile
+  // waits for OnAccept.
+  bool writing_ = true;
   bool close_queued_ = false;                     // guarded by mu_
   bool dead_ = false;                             // guarded by mu_: nothing more can be sent
 };
