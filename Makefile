@@ -2,12 +2,12 @@
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 BUILD ?= build
-ASAN_BUILD ?= build-asan
+SAN_BUILD ?= build-san
 FUZZ_BUILD ?= build-fuzz
 DATA_DIR ?= $(CURDIR)/run-data
 LISTEN ?= 127.0.0.1:8787
 
-.PHONY: all deps build build-asan build-fuzz test fuzz bench run format clean
+.PHONY: all deps build build-san build-fuzz test fuzz bench run format clean
 
 all: build
 
@@ -22,12 +22,15 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-$(ASAN_BUILD)/build.ninja:
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_CORE_ONLY=ON
+# The sanitizer tree: clang, ASan+UBSan with assertions on (Debug), the core libraries with
+# their unit tests and the parsers' fuzz targets, all in one tree so the libraries compile once.
+$(SAN_BUILD)/build.ninja:
+	CXX=clang++ cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKILN_SANITIZE=ON -DKILN_FUZZ=ON
 
-build-asan: deps $(ASAN_BUILD)/build.ninja
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+build-san: deps $(SAN_BUILD)/build.ninja
+	cmake --build $(SAN_BUILD) -j $(JOBS)
 
+# Only the fuzz targets (and the libraries they link), for fuzzing longer by hand.
 $(FUZZ_BUILD)/build.ninja:
 	CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_FUZZ=ON
 
@@ -37,27 +40,26 @@ build-fuzz: deps $(FUZZ_BUILD)/build.ninja
 # The whole suite: unit, crash and model tests; the core libraries again under ASan+UBSan;
 # then each parser's fuzz target for a bounded time.
 # To fit CI's 2 cores: the normal tree's CPU-bound tests run first in parallel; then its host
-# and end-to-end tests run while the ASan and fuzz trees build at the lowest CPU priority
-# (nice 19), so the tests keep the CPU they need. The host tests (root, FUSE, loop devices)
-# run alone (RUN_SERIAL); the end-to-end files, each with its own kilnd, data dir and port and
-# mostly waiting on guests and clients, two at a time.
-# The builds' output goes to a log, printed if a build fails.
-test: build $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
+# and end-to-end tests run while the sanitizer tree builds at the lowest CPU priority (nice 19),
+# so the tests keep the CPU they need. The host tests (root, FUSE, loop devices) run alone
+# (RUN_SERIAL); the end-to-end files, each with its own kilnd, data dir and port and mostly
+# waiting on guests and clients, two at a time.
+# The build's output goes to a log, printed if the build fails.
+test: build $(SAN_BUILD)/build.ninja
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE 'host|e2e'
-	@log=$(CURDIR)/$(ASAN_BUILD)/sanitizer-builds.log; \
-	( nice -n 19 cmake --build $(ASAN_BUILD) -j $(JOBS) && \
-	  nice -n 19 cmake --build $(FUZZ_BUILD) -j $(JOBS) --target kiln_fuzz_targets ) >$$log 2>&1 & \
-	builds=$$!; \
+	@log=$(CURDIR)/$(SAN_BUILD)/sanitizer-build.log; \
+	nice -n 19 cmake --build $(SAN_BUILD) -j $(JOBS) >$$log 2>&1 & \
+	build=$$!; \
 	(cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 900 -L 'host|e2e'); tests=$$?; \
-	echo "test: waiting for the ASan and fuzz builds (log: $$log)"; \
-	wait $$builds; b=$$?; tail -n 3 $$log; \
-	if [ $$b -ne 0 ]; then cat $$log; echo "test: the ASan/fuzz build failed"; fi; \
+	echo "test: waiting for the sanitizer build (log: $$log)"; \
+	wait $$build; b=$$?; tail -n 3 $$log; \
+	if [ $$b -ne 0 ]; then cat $$log; echo "test: the sanitizer build failed"; fi; \
 	[ $$tests -eq 0 ] && [ $$b -eq 0 ]
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
-	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900 -LE fuzz
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
-fuzz: build-fuzz
-	cd $(FUZZ_BUILD) && ctest --output-on-failure -j $(JOBS)
+fuzz: build-san
+	cd $(SAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 bench: build
 	$(BUILD)/kiln-bench storage
@@ -73,4 +75,4 @@ format:
 	find src bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -67,7 +67,7 @@ struct ModelVolume {
 
 class StorageModel {
  public:
-  explicit StorageModel(uint64_t seed) : rng_(seed), seed_(seed) { OpenStores(); }
+  explicit StorageModel(uint64_t seed) : rng_(seed) { OpenStores(); }
 
   void Run(int steps) {
     for (int i = 0; i < steps && !::testing::Test::HasFatalFailure(); ++i) {
@@ -437,7 +437,6 @@ class StorageModel {
   std::map<std::string, ModelVolume> vols_;
   std::map<std::string, Bytes> snapshots_;  // id -> content at its point in time
   std::mt19937_64 rng_;
-  uint64_t seed_;
   int next_id_ = 0;
 };
 
