@@ -138,11 +138,8 @@ TEST(WebSocketTest, EchoesTextAndBinaryAndEndsTheSessionWhenTheClientCloses) {
   EXPECT_TRUE(WaitFor([&] { return echo.ended == 1; }));
 }
 
-// An upgrade request written by hand, answered as plain HTTP.
-http::response<http::string_body> RawUpgrade(uint16_t port, const std::string& target) {
-  net::io_context ioc;
-  tcp::socket socket(ioc);
-  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+// Writes a WebSocket upgrade request by hand.
+void WriteUpgrade(tcp::socket& socket, const std::string& target) {
   http::request<http::string_body> req{http::verb::get, target, 11};
   req.set(http::field::host, "localhost");
   req.set(http::field::upgrade, "websocket");
@@ -150,6 +147,14 @@ http::response<http::string_body> RawUpgrade(uint16_t port, const std::string& t
   req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
   req.set(http::field::sec_websocket_version, "13");
   http::write(socket, req);
+}
+
+// An upgrade request written by hand, answered as plain HTTP.
+http::response<http::string_body> RawUpgrade(uint16_t port, const std::string& target) {
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  WriteUpgrade(socket, target);
   beast::flat_buffer buffer;
   http::response<http::string_body> res;
   http::read(socket, buffer, res);
@@ -260,13 +265,7 @@ TEST(WebSocketTest, ShutdownDuringTheHandshakeWaitsForItsWrite) {
     socket.open(tcp::v4());
     socket.set_option(net::socket_base::receive_buffer_size(1024));
     socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), server->port()));
-    http::request<http::string_body> req{http::verb::get, "/echo", 11};
-    req.set(http::field::host, "localhost");
-    req.set(http::field::upgrade, "websocket");
-    req.set(http::field::connection, "Upgrade");
-    req.set(http::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-    req.set(http::field::sec_websocket_version, "13");
-    http::write(socket, req);
+    WriteUpgrade(socket, "/echo");
     std::array<char, 16> head{};
     net::read(socket, net::buffer(head));
     ASSERT_EQ(std::string(head.data(), 12), "HTTP/1.1 101");
