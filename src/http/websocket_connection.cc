@@ -76,13 +76,11 @@ class WsConnection : public Connection,
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
     std::lock_guard lock(mu_);
-    dead_ = true;
     if (!read_done_) {
       read_done_ = true;
       read_error_ = "the server shut down";
     }
-    for (auto& item : outbox_) Finish(*item, AbortedError("the server shut down"));
-    outbox_.clear();
+    EndWrites("the server shut down");
     cv_.notify_all();
   }
 
@@ -111,6 +109,14 @@ class WsConnection : public Connection,
     item.status = std::move(status);
   }
 
+  // With mu_ held: nothing more can be sent; what waits in the queue fails with `why`.
+  void EndWrites(const std::string& why) {
+    dead_ = true;
+    for (auto& item : outbox_) Finish(*item, AbortedError(why));
+    outbox_.clear();
+    writing_ = false;
+  }
+
   void Accept(const http::request<http::string_body>& req) {
     const HttpServerOptions& options = server_.options();
     beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here on
@@ -131,10 +137,7 @@ class WsConnection : public Connection,
     if (ec) {  // the handshake failed: the session never runs, and nothing queued is sent
       {
         std::lock_guard lock(mu_);
-        dead_ = true;
-        for (auto& item : outbox_) Finish(*item, AbortedError("websocket handshake failed"));
-        outbox_.clear();
-        writing_ = false;
+        EndWrites("websocket handshake failed");
       }
       return OnRead(ec);
     }
@@ -224,12 +227,7 @@ class WsConnection : public Connection,
       if (outbox_.empty()) return;  // abandoned meanwhile
       Finish(*outbox_.front(), ec ? AbortedError("websocket write: " + ec.message()) : Status());
       outbox_.pop_front();
-      if (ec) {  // the connection is over: nothing after this can be sent
-        dead_ = true;
-        for (auto& rest : outbox_) Finish(*rest, AbortedError("websocket closed"));
-        outbox_.clear();
-        writing_ = false;
-      }
+      if (ec) EndWrites("websocket closed");  // the connection is over: nothing more is sent
       cv_.notify_all();
       if (ec) return;
     }
